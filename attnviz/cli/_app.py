@@ -1,0 +1,50 @@
+"""The typer application every command module registers on."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="attnviz",
+    help="Interpretable spatio-temporal attention for video action recognition, and exact "
+    "localization evaluators (THUMOS14, UCF101-24, JHMDB-21).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``error: message`` (one line) on stderr and return the Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print ``warning: message`` on stderr."""
+    typer.echo(f"warning: {message}", err=True)
+
+
+def info(message: str, quiet: bool = False) -> None:
+    """Print a progress / result line on stderr unless ``quiet``."""
+    if not quiet:
+        print(message, file=sys.stderr)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from attnviz import __version__
+
+        typer.echo(f"attnviz {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """attnviz: see where and when a video model looks, and score it like the papers do."""

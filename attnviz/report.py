@@ -1,0 +1,106 @@
+"""Turn an :class:`~attnviz.types.EvalResult` into the paper's tables, JSON, CSV or Markdown.
+
+This is the only layer besides the CLI that produces text for people; evaluators return data.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+
+import numpy as np
+
+from attnviz.types import EvalResult
+
+__all__ = ["FORMATS", "format_result", "format_comparison"]
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def _sym(result: EvalResult) -> str:
+    return "tIoU" if result.metric == "temporal" else "IoU"
+
+
+def _pct(v: float) -> str:
+    return "   n/a" if not np.isfinite(v) else f"{100.0 * v:6.2f}"
+
+
+def _title(result: EvalResult) -> str:
+    if result.metric == "temporal":
+        return f"Temporal localization mAP (%), protocol {result.protocol}"
+    return f"Spatial localization {result.metric}-mAP (%), protocol {result.protocol}"
+
+
+def _table(result: EvalResult, per_class: bool) -> str:
+    sym = _sym(result)
+    heads = [f"{sym}={t:g}" for t in result.thresholds]
+    namew = max([len("mAP")] + ([len(n) for n in result.class_names] if per_class else []))
+    colw = max(7, *(len(h) for h in heads))
+    lines = [_title(result)]
+    lines.append(" " * namew + " | " + " | ".join(h.rjust(colw) for h in heads))
+    lines.append("-" * namew + "-+-" + "-+-".join("-" * colw for _ in heads))
+    if per_class:
+        for k, name in enumerate(result.class_names):
+            cells = " | ".join(_pct(v).rjust(colw) for v in result.ap[k])
+            lines.append(f"{name.ljust(namew)} | {cells}")
+        lines.append("-" * namew + "-+-" + "-+-".join("-" * colw for _ in heads))
+    cells = " | ".join(_pct(v).rjust(colw) for v in result.mAP)
+    lines.append(f"{'mAP'.ljust(namew)} | {cells}")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(result: EvalResult, per_class: bool) -> str:
+    sym = _sym(result)
+    heads = [f"{sym}={t:g}" for t in result.thresholds]
+    lines = ["| | " + " | ".join(heads) + " |", "|---" + "|---:" * len(heads) + "|"]
+    if per_class:
+        for k, name in enumerate(result.class_names):
+            lines.append(
+                f"| {name} | " + " | ".join(_pct(v).strip() for v in result.ap[k]) + " |"
+            )
+    lines.append("| **mAP** | " + " | ".join(f"**{_pct(v).strip()}**" for v in result.mAP) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _csv(result: EvalResult) -> str:
+    buf = io.StringIO()
+    key = "tiou" if result.metric == "temporal" else "iou"
+    buf.write(f"class,{key},ap\n")
+    for k, name in enumerate(result.class_names):
+        for j, t in enumerate(result.thresholds):
+            buf.write(f"{name},{t!r},{result.ap[k, j]!r}\n")
+    for j, t in enumerate(result.thresholds):
+        buf.write(f"mAP,{t!r},{result.mAP[j]!r}\n")
+    return buf.getvalue()
+
+
+def format_result(result: EvalResult, fmt: str = "table", per_class: bool = False) -> str:
+    """Render ``result`` as ``table`` (the paper's Table 5 / 6 layout), ``json`` (the documented
+    layout, full precision), ``csv`` (one row per class and threshold) or ``markdown``."""
+    if fmt == "table":
+        return _table(result, per_class)
+    if fmt == "json":
+        return json.dumps(result.to_dict(), indent=2) + "\n"
+    if fmt == "csv":
+        return _csv(result)
+    if fmt == "markdown":
+        return _markdown(result, per_class)
+    raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+
+
+def format_comparison(results: Sequence[EvalResult]) -> str:
+    """mAP of several protocols on one input, one row per protocol (thresholds must agree)."""
+    if not results:
+        return ""
+    first = results[0]
+    sym = _sym(first)
+    heads = [f"{sym}={t:g}" for t in first.thresholds]
+    namew = max(len(r.protocol) for r in results)
+    colw = max(7, *(len(h) for h in heads))
+    lines = [" " * namew + " | " + " | ".join(h.rjust(colw) for h in heads)]
+    lines.append("-" * namew + "-+-" + "-+-".join("-" * colw for _ in heads))
+    for r in results:
+        cells = " | ".join(_pct(v).rjust(colw) for v in r.mAP)
+        lines.append(f"{r.protocol.ljust(namew)} | {cells}")
+    return "\n".join(lines) + "\n"

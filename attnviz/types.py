@@ -1,0 +1,287 @@
+"""Plain data records that flow between attnviz's layers.
+
+Every stage of the pipeline hands the next one of these frozen records (see DESIGN.md):
+``io.video`` gives :class:`VideoInfo`, the pipeline gives :class:`AttentionOutput`,
+``localize`` gives :class:`Box` / :class:`Tube` / :class:`Segment`, ``evaluate`` gives
+:class:`EvalResult`. Ground truth of every supported layout is read into
+:class:`TemporalGroundTruth` (THUMOS14-style) or :class:`SpatialGroundTruth`
+(UCF101-24 / JHMDB-21 style).
+
+Conventions used everywhere:
+
+* boxes are ``x1, y1, x2, y2`` in absolute pixels of the source frame;
+* frame numbers are 1-based source-frame numbers (``%05d.jpg`` numbering);
+* times are seconds;
+* class labels are 0-based indices into a class-name list.
+
+This module imports numpy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "AttentionOutput",
+    "Box",
+    "EvalResult",
+    "GTTube",
+    "Segment",
+    "SpatialGroundTruth",
+    "TemporalGroundTruth",
+    "Tube",
+    "VideoAnnotation",
+    "VideoInfo",
+]
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What decoding a video found out about it.
+
+    Attributes:
+        path (str): the file.
+        fps (float): frames per second from the container (``> 0``; 25.0 when the header has
+            none).
+        num_frames (int): frames that actually decoded (never the header's claim).
+        width (int), height (int): frame size in pixels.
+        header_frames (int): the frame count the header claims (may be wrong; informative).
+    """
+
+    path: str
+    fps: float
+    num_frames: int
+    width: int
+    height: int
+    header_frames: int = -1
+
+    @property
+    def duration(self) -> float:
+        """Seconds covered by the decoded frames (``num_frames / fps``)."""
+        return self.num_frames / self.fps if self.fps > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class AttentionOutput:
+    """Where and when a model looked, in source-video coordinates (numpy only).
+
+    A user with another attention model can build one of these from arrays and use every
+    later stage (``localize``, ``evaluate``, ``render``) unchanged.
+
+    Attributes:
+        frame_indices (ndarray[T] int): 1-based source frame number of each sampled frame.
+        timestamps (ndarray[T] float): time of each sampled frame in seconds.
+        frame_size (tuple[int, int]): source frame ``(H, W)`` in pixels.
+        mask (ndarray[T, h, w] float32): spatial importance in [0, 1] on the feature grid.
+        temporal (ndarray[T, T] float32): temporal attention weights ``w[t, i]``; rows sum
+            to 1. For stitched long videos this is the block-diagonal per-window weights
+            (``nan`` where no window covers the pair); ``frame_importance`` is authoritative.
+        frame_importance (ndarray[T] float32): per-frame importance derived from ``temporal``
+            (rule in ``localize.temporal``), not yet normalised.
+        scores (ndarray[K] float32): class probabilities for the clip / video.
+        class_names (tuple[str, ...]): ``K`` names.
+        video (str): an identifier for the video (file stem or dataset key).
+        fps (float): the source video's frame rate.
+    """
+
+    frame_indices: np.ndarray
+    timestamps: np.ndarray
+    frame_size: tuple[int, int]
+    mask: np.ndarray
+    temporal: np.ndarray
+    frame_importance: np.ndarray
+    scores: np.ndarray
+    class_names: tuple[str, ...]
+    video: str = ""
+    fps: float = 0.0
+
+    def __post_init__(self) -> None:
+        t = len(self.frame_indices)
+        if len(self.timestamps) != t:
+            raise ValueError(f"timestamps has {len(self.timestamps)} entries, expected T={t}")
+        if self.mask.ndim != 3 or self.mask.shape[0] != t:
+            raise ValueError(f"mask must be [T={t}, h, w], got shape {tuple(self.mask.shape)}")
+        if self.temporal.shape != (t, t):
+            raise ValueError(f"temporal must be [T, T] = [{t}, {t}], got {self.temporal.shape}")
+        if len(self.frame_importance) != t:
+            raise ValueError(f"frame_importance has {len(self.frame_importance)} entries, T={t}")
+        if len(self.scores) != len(self.class_names):
+            raise ValueError(
+                f"scores has {len(self.scores)} entries but class_names has "
+                f"{len(self.class_names)}"
+            )
+
+    @property
+    def num_frames(self) -> int:
+        return int(len(self.frame_indices))
+
+    @property
+    def top_class(self) -> int:
+        return int(np.argmax(self.scores))
+
+
+@dataclass(frozen=True)
+class Box:
+    """One detection box on one frame: ``x1, y1, x2, y2`` pixels, 1-based ``frame``."""
+
+    video: str
+    frame: int
+    label: int
+    score: float
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+@dataclass(frozen=True)
+class Tube:
+    """A spatio-temporal detection: ``boxes`` is ``ndarray[n, 5]`` rows ``frame, x1, y1, x2, y2``
+    with consecutive ascending 1-based frames."""
+
+    video: str
+    label: int
+    score: float
+    boxes: np.ndarray
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A temporal detection ``[start, end]`` seconds in ``video`` for class ``label``."""
+
+    video: str
+    start: float
+    end: float
+    label: int
+    score: float
+
+
+@dataclass(frozen=True)
+class GTTube:
+    """A ground-truth tube: ``boxes`` is ``ndarray[n, 5]`` float64 rows
+    ``frame, x1, y1, x2, y2`` (1-based frames, pixels)."""
+
+    label: int
+    boxes: np.ndarray
+
+
+@dataclass(frozen=True)
+class VideoAnnotation:
+    """Ground truth of one video for spatial localization."""
+
+    label: int
+    nframes: int
+    tubes: tuple[GTTube, ...]
+    resolution: tuple[int, int] | None = None  # (H, W)
+
+
+@dataclass(frozen=True)
+class SpatialGroundTruth:
+    """UCF101-24 / JHMDB-21 ground truth in one layout, whatever file it came from.
+
+    Attributes:
+        labels (tuple[str, ...]): class names; labels are 0-based indices into it.
+        videos (Mapping[str, VideoAnnotation]): every annotated video by key
+            (``Class/v_Class_gXX_cYY``).
+        train_videos (tuple[str, ...]), test_videos (tuple[str, ...]): the split.
+        source (str): the file it was read from.
+    """
+
+    labels: tuple[str, ...]
+    videos: Mapping[str, VideoAnnotation]
+    train_videos: tuple[str, ...] = ()
+    test_videos: tuple[str, ...] = ()
+    source: str = ""
+
+    def split(self, name: str) -> tuple[str, ...]:
+        """Video keys of split ``name`` (``train``, ``test`` or ``all``)."""
+        if name == "train":
+            return self.train_videos
+        if name == "test":
+            return self.test_videos
+        if name == "all":
+            return tuple(self.videos)
+        raise ValueError(f"unknown split {name!r}: expected train, test or all")
+
+
+@dataclass(frozen=True)
+class TemporalGroundTruth:
+    """THUMOS14-style temporal ground truth, instances in annotation-file order.
+
+    Attributes:
+        class_names (tuple[str, ...]): detection classes; ``label`` indexes into it.
+        class_ids (tuple[int, ...]): the id of each class in run files (UCF101 ids for
+            THUMOS14).
+        video (ndarray[N] object): video name of each instance.
+        start (ndarray[N] float64), end (ndarray[N] float64): seconds, as written.
+        label (ndarray[N] int64): class index of each instance.
+        ambiguous (Mapping[str, ndarray[k, 2]]): Ambiguous segments per video.
+        videos (tuple[str, ...]): every video of the subset (also those with only
+            Ambiguous segments).
+        subset (str): ``test`` / ``val`` / ...
+        source (str): file or folder it was read from.
+    """
+
+    class_names: tuple[str, ...]
+    class_ids: tuple[int, ...]
+    video: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    label: np.ndarray
+    ambiguous: Mapping[str, np.ndarray] = field(default_factory=dict)
+    videos: tuple[str, ...] = ()
+    subset: str = "test"
+    source: str = ""
+
+    def __len__(self) -> int:
+        return int(len(self.video))
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Average precision per class and threshold, and their mean.
+
+    Attributes:
+        metric (str): ``temporal``, ``frame`` or ``video``.
+        protocol (str): the named protocol (``thumos14``, ``activitynet``, ``act``, ...).
+        thresholds (tuple[float, ...]): IoU / tIoU thresholds, in the order asked for.
+        class_names (tuple[str, ...]): ``K`` classes.
+        ap (ndarray[K, T] float64): AP in [0, 1] of class k at threshold t.
+        mAP (ndarray[T] float64): mean over the classes that the protocol averages over.
+        params (Mapping[str, Any]): the protocol's parameters (for reports and JSON).
+        warnings (tuple[str, ...]): things the user should know (unknown videos, ...).
+        extra (Mapping[str, Any]): protocol-specific data (counts, PR curves on request).
+    """
+
+    metric: str
+    protocol: str
+    thresholds: tuple[float, ...]
+    class_names: tuple[str, ...]
+    ap: np.ndarray
+    mAP: np.ndarray  # noqa: N815 - the field's name in every report
+    params: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON layout scripts depend on (``tiou`` for temporal, ``iou`` for spatial)."""
+        key = "tiou" if self.metric == "temporal" else "iou"
+        out: dict[str, Any] = {}
+        if self.metric != "temporal":
+            out["metric"] = self.metric
+        out["protocol"] = self.protocol
+        out[key] = [float(t) for t in self.thresholds]
+        out["mAP"] = [float(v) for v in self.mAP]
+        out["AP"] = {
+            name: [float(v) for v in self.ap[k]] for k, name in enumerate(self.class_names)
+        }
+        return out
+
+
+def as_str_tuple(names: Sequence[str]) -> tuple[str, ...]:
+    """``tuple(str(n) for n in names)`` (helper for building records)."""
+    return tuple(str(n) for n in names)
