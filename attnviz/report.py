@@ -56,9 +56,7 @@ def _markdown(result: EvalResult, per_class: bool) -> str:
     lines = ["| | " + " | ".join(heads) + " |", "|---" + "|---:" * len(heads) + "|"]
     if per_class:
         for k, name in enumerate(result.class_names):
-            lines.append(
-                f"| {name} | " + " | ".join(_pct(v).strip() for v in result.ap[k]) + " |"
-            )
+            lines.append(f"| {name} | " + " | ".join(_pct(v).strip() for v in result.ap[k]) + " |")
     lines.append("| **mAP** | " + " | ".join(f"**{_pct(v).strip()}**" for v in result.mAP) + " |")
     return "\n".join(lines) + "\n"
 

@@ -111,8 +111,7 @@ class AttentionOutput:
             raise ValueError(f"frame_importance has {len(self.frame_importance)} entries, T={t}")
         if len(self.scores) != len(self.class_names):
             raise ValueError(
-                f"scores has {len(self.scores)} entries but class_names has "
-                f"{len(self.class_names)}"
+                f"scores has {len(self.scores)} entries but class_names has {len(self.class_names)}"
             )
 
     @property
