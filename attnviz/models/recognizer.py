@@ -1,0 +1,274 @@
+"""The spatio-temporal attention recognizer of the paper (Sec. 3, Fig. 1).
+
+``frames [B, T, 3, H, W]`` (or cached features ``[B, T, C, h, w]``) -> backbone -> spatial mask
+``M_i`` and masked features ``X~_i = X_i * M_i`` (eq. 1) -> temporal attention ``w_ti`` (eq. 2-3)
+-> ``Y_t = (1/n) sum_i w_ti X~_i`` (eq. 4) -> ConvLSTM initialised by eq. 5 -> mean hidden state
+-> fully connected classifier.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from attnviz.errors import AttnvizError
+from attnviz.models.attention import (
+    AdditiveEnergy,
+    ConvLSTMCell,
+    ScalarEnergy,
+    SpatialAttention,
+    StateInit,
+)
+from attnviz.models.backbone import build_backbone
+
+__all__ = ["ModelOutput", "Recognizer", "build_recognizer"]
+
+
+class ModelOutput(NamedTuple):
+    """What the recognizer returns.
+
+    Attributes:
+        logits (Tensor[B, K]): class scores before softmax.
+        mask (Tensor[B, T, h, w]): spatial importance in [0, 1] on the feature grid.
+        temporal (Tensor[B, T, T]): ``temporal[b, t, i] = w_ti``, rows sum to 1.
+    """
+
+    logits: torch.Tensor
+    mask: torch.Tensor
+    temporal: torch.Tensor
+
+
+class Recognizer(nn.Module):
+    """Spatio-temporal attention network. Build it with :func:`build_recognizer`.
+
+    Args:
+        backbone: a ResNet trunk (``None`` for a features-only model).
+        feature_channels: C of the backbone's output.
+        num_classes: K.
+        config: JSON-able dict that :func:`build_recognizer` accepts back (checkpoints store it).
+        class_names: K names (default ``class_0`` ...).
+        hidden_channels: ConvLSTM hidden state channels (paper: 512).
+        kernel: ConvLSTM kernel (paper: 3).
+        spatial_widths: channels of the two hidden conv layers of Table 1 (paper: 1024, 512).
+        spatial_attention: ``False`` replaces the mask by ones (Table 2 ablation).
+        temporal_attention: ``False`` uses uniform weights ``1/n`` (Table 2 ablation).
+        energy: ``"additive"`` (default) or ``"scalar"`` (literal eq. 2; degenerate, see
+            :class:`~attnviz.models.attention.ScalarEnergy`).
+        energy_dim: width of the additive energy's hidden layer.
+        dropout: dropout before the classifier.
+        fast: compute ``W_x * X~_i`` once for all frames and mix (default); ``False`` runs the
+            straightforward per-step form (same outputs, for tests and benchmarks).
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module | None,
+        feature_channels: int,
+        num_classes: int,
+        *,
+        config: dict[str, Any],
+        class_names: Sequence[str] | None = None,
+        input_size: int = 224,
+        hidden_channels: int = 512,
+        kernel: int = 3,
+        spatial_widths: tuple[int, int] = (1024, 512),
+        spatial_attention: bool = True,
+        temporal_attention: bool = True,
+        energy: str = "additive",
+        energy_dim: int = 256,
+        dropout: float = 0.5,
+        fast: bool = True,
+    ) -> None:
+        super().__init__()
+        if energy not in ("additive", "scalar"):
+            raise AttnvizError(f"energy must be 'additive' or 'scalar', got {energy!r}")
+        if class_names is None:
+            class_names = [f"class_{k}" for k in range(num_classes)]
+        if len(class_names) != num_classes:
+            raise AttnvizError(f"{len(class_names)} class names for {num_classes} classes")
+        self.config = dict(config)
+        self.class_names = tuple(str(c) for c in class_names)
+        self.num_classes = num_classes
+        self.input_size = input_size
+        self.feature_channels = feature_channels
+        self.hidden_channels = hidden_channels
+        self.use_spatial = spatial_attention
+        self.use_temporal = temporal_attention
+        self.fast = fast
+        self.backbone = backbone
+        self.spatial = (
+            SpatialAttention(feature_channels, spatial_widths) if spatial_attention else None
+        )
+        energy_cls = AdditiveEnergy if energy == "additive" else ScalarEnergy
+        self.energy = (
+            energy_cls(feature_channels, hidden_channels, energy_dim)
+            if temporal_attention
+            else None
+        )
+        self.cell = ConvLSTMCell(feature_channels, hidden_channels, kernel)
+        self.init_h = StateInit(feature_channels, hidden_channels)
+        self.init_c = StateInit(feature_channels, hidden_channels)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden_channels, num_classes)
+
+    # ------------------------------------------------------------------ backbone
+    def extract_features(self, frames: torch.Tensor) -> torch.Tensor:
+        """Backbone alone: ``frames [N, 3, H, W]`` (ImageNet-normalised) -> ``[N, C, h, w]``."""
+        if self.backbone is None:
+            raise AttnvizError("this model was built for cached features and has no backbone")
+        if frames.ndim != 4 or frames.shape[1] != 3:
+            raise AttnvizError(f"frames must be [N, 3, H, W], got {tuple(frames.shape)}")
+        return self.backbone(frames)
+
+    # ------------------------------------------------------------------ head
+    def _weights(self, phi_x: torch.Tensor | None, h: torch.Tensor, n: int) -> torch.Tensor:
+        if self.energy is None or phi_x is None:
+            return h.new_full((h.shape[0], n), 1.0 / n)
+        return torch.softmax(self.energy(phi_x, h).float(), dim=1).to(h.dtype)
+
+    def head(self, features: torch.Tensor) -> ModelOutput:
+        """Attention + ConvLSTM + classifier on ``features [B, T, C, h, w]``."""
+        if features.ndim != 5 or features.shape[2] != self.feature_channels:
+            raise AttnvizError(
+                f"features must be [B, T, {self.feature_channels}, h, w], got "
+                f"{tuple(features.shape)}"
+            )
+        b, n, c, hh, ww = features.shape
+        flat = features.reshape(b * n, c, hh, ww)
+        if self.spatial is not None:
+            mask = self.spatial(flat)  # [B*T, 1, h, w]
+            masked = flat * mask
+        else:
+            mask = flat.new_ones(b * n, 1, hh, ww)
+            masked = flat
+        xt = masked.reshape(b, n, c, hh, ww)
+        mean_x = xt.mean(dim=1)
+        h = self.init_h(mean_x)
+        cstate = self.init_c(mean_x)
+        phi_x = self.energy.project_frames(xt) if self.energy is not None else None
+        if self.fast:
+            # W_x * X~_i once for every frame, as one batch (eq. 4 and linearity of W_x)
+            zx = self.cell.conv_x(masked).reshape(b, n, -1, hh, ww)
+        hidden_sum = torch.zeros_like(h)
+        weights = []
+        for _ in range(n):
+            w = self._weights(phi_x, h, n)  # [B, T]
+            weights.append(w)
+            if self.fast:
+                x_gates = torch.einsum("bi,bichw->bchw", w, zx) / n
+            else:
+                y = torch.einsum("bi,bichw->bchw", w, xt) / n  # eq. 4
+                x_gates = self.cell.conv_x(y)
+            h, cstate = self.cell.step(x_gates, h, cstate)
+            hidden_sum = hidden_sum + h
+        h_bar = hidden_sum / n
+        logits = self.classifier(self.dropout(h_bar.mean(dim=(-2, -1))))
+        temporal = torch.stack(weights, dim=1)  # [B, T(step), T(frame)]
+        return ModelOutput(logits, mask.reshape(b, n, hh, ww), temporal)
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        """``x``: frames ``[B, T, 3, H, W]`` or cached features ``[B, T, C, h, w]``."""
+        if x.ndim != 5:
+            raise AttnvizError(
+                f"input must be [B, T, 3, H, W] frames or [B, T, C, h, w] features, got "
+                f"{tuple(x.shape)}"
+            )
+        if x.shape[2] == 3 and self.feature_channels != 3:
+            b, n = x.shape[:2]
+            feats = self.extract_features(x.reshape(b * n, *x.shape[2:]))
+            x = feats.reshape(b, n, *feats.shape[1:])
+        return self.head(x)
+
+
+def build_recognizer(
+    backbone: str,
+    num_classes: int,
+    *,
+    weights: str | os.PathLike[str] | None = "imagenet",
+    random_init: bool = False,
+    class_names: Sequence[str] | None = None,
+    input_size: int = 224,
+    backbone_stage: int = 4,
+    features_only: bool = False,
+    hidden_channels: int = 512,
+    kernel: int = 3,
+    spatial_widths: Sequence[int] = (1024, 512),
+    spatial_attention: bool = True,
+    temporal_attention: bool = True,
+    energy: str = "additive",
+    energy_dim: int = 256,
+    dropout: float = 0.5,
+    fast: bool = True,
+) -> Recognizer:
+    """Build the paper's recognizer.
+
+    Args:
+        backbone: ``resnet18`` / ``resnet34`` / ``resnet50`` / ``resnet101`` / ``resnet152``.
+        num_classes: K.
+        weights: ``"imagenet"`` (torch hub cache), a state_dict file, or ``None`` (then
+            ``random_init=True`` is required).
+        random_init: explicitly train the backbone from scratch.
+        class_names: K names stored with the model.
+        input_size: frames are resized to ``input_size x input_size``.
+        backbone_stage: cut the ResNet after ``layer{stage}`` (4 = the paper's last conv block).
+        features_only: no backbone (the model takes cached features only); ``feature_channels``
+            are those of ``backbone`` at ``backbone_stage``.
+        hidden_channels, kernel: ConvLSTM (paper: 512, 3).
+        spatial_widths: Table 1's hidden widths (paper: 1024, 512).
+        spatial_attention, temporal_attention: Table 2 ablation switches.
+        energy: ``"additive"`` (default) or ``"scalar"``.
+        energy_dim, dropout: sizes of the energy MLP and classifier dropout.
+        fast: see :class:`Recognizer`.
+
+    Returns:
+        Recognizer; ``model.config`` rebuilds it (``build_recognizer(**config, random_init=True)``).
+    """
+    if num_classes < 1:
+        raise AttnvizError(f"num_classes must be >= 1, got {num_classes}")
+    config: dict[str, Any] = {
+        "backbone": backbone,
+        "num_classes": int(num_classes),
+        "input_size": int(input_size),
+        "backbone_stage": int(backbone_stage),
+        "features_only": bool(features_only),
+        "hidden_channels": int(hidden_channels),
+        "kernel": int(kernel),
+        "spatial_widths": [int(w) for w in spatial_widths],
+        "spatial_attention": bool(spatial_attention),
+        "temporal_attention": bool(temporal_attention),
+        "energy": energy,
+        "energy_dim": int(energy_dim),
+        "dropout": float(dropout),
+        "class_names": list(class_names) if class_names is not None else None,
+    }
+    from attnviz.models.backbone import BACKBONES
+
+    if backbone not in BACKBONES:
+        raise AttnvizError(f"unknown backbone {backbone!r}: expected one of {', '.join(BACKBONES)}")
+    if features_only:
+        trunk, channels = None, BACKBONES[backbone][2][backbone_stage - 1]
+    else:
+        trunk, channels = build_backbone(
+            backbone, weights=weights, random_init=random_init, stage=backbone_stage
+        )
+    return Recognizer(
+        trunk,
+        channels,
+        num_classes,
+        config=config,
+        class_names=class_names,
+        input_size=input_size,
+        hidden_channels=hidden_channels,
+        kernel=kernel,
+        spatial_widths=(int(spatial_widths[0]), int(spatial_widths[1])),
+        spatial_attention=spatial_attention,
+        temporal_attention=temporal_attention,
+        energy=energy,
+        energy_dim=energy_dim,
+        dropout=dropout,
+        fast=fast,
+    )
