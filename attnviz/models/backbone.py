@@ -59,7 +59,7 @@ def _load_state(path: Path) -> dict[str, torch.Tensor]:
     except Exception as exc:  # corrupt file or a pickle that weights_only refuses
         raise AttnvizError(
             f"{path}: cannot read ImageNet weights ({exc.__class__.__name__}: {exc})"
-        )
+        ) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
