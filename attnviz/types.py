@@ -32,6 +32,7 @@ __all__ = [
     "GTTube",
     "Segment",
     "SpatialGroundTruth",
+    "TemporalDetections",
     "TemporalGroundTruth",
     "Tube",
     "VideoAnnotation",
@@ -238,6 +239,63 @@ class TemporalGroundTruth:
 
     def __len__(self) -> int:
         return int(len(self.video))
+
+
+@dataclass(frozen=True)
+class TemporalDetections:
+    """Temporal detections as arrays, in file order.
+
+    Attributes:
+        video (ndarray[N] object): video names as written.
+        start (ndarray[N] float64), end (ndarray[N] float64): seconds as written (may be
+            reversed; each protocol decides what that means).
+        label (ndarray[N] int64): class index into the class list.
+        score (ndarray[N] float64): confidence.
+        line (ndarray[N] int64): 1-based line (or entry) number in the file, for messages.
+        source (str): the file they came from.
+    """
+
+    video: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    label: np.ndarray
+    score: np.ndarray
+    line: np.ndarray
+    source: str = ""
+
+    def __len__(self) -> int:
+        return int(len(self.video))
+
+    @staticmethod
+    def from_arrays(video, start, end, label, score, source: str = "") -> TemporalDetections:
+        """Build from sequences (``label`` = class indices); lines are numbered 1..N."""
+        n = len(video)
+        return TemporalDetections(
+            np.asarray(list(video), dtype=object).reshape(n),
+            np.asarray(start, dtype=np.float64).reshape(n),
+            np.asarray(end, dtype=np.float64).reshape(n),
+            np.asarray(label, dtype=np.int64).reshape(n),
+            np.asarray(score, dtype=np.float64).reshape(n),
+            np.arange(1, n + 1, dtype=np.int64),
+            source,
+        )
+
+    def with_videos(self, video: np.ndarray) -> TemporalDetections:
+        """The same detections with other video names (e.g. a suffix removed)."""
+        return TemporalDetections(
+            video, self.start, self.end, self.label, self.score, self.line, self.source
+        )
+
+    @property
+    def order_key(self) -> np.ndarray:
+        """``ndarray[N]``: results order of ActivityNet-style files: videos in order of first
+        appearance, file order within a video."""
+        n = len(self.video)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        _, first, inv = np.unique(self.video.astype(str), return_index=True, return_inverse=True)
+        video_rank = np.argsort(np.argsort(first))[inv]
+        return video_rank.astype(np.int64) * (n + 1) + np.arange(n)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "MATLAB_RECALL_POINTS",
+    "ap_11_point",
     "ap_all_points",
+    "ap_precision_at_hits",
     "ap_coco_101",
     "ap_trapezoid",
     "precision_recall",
@@ -105,3 +108,51 @@ def ap_coco_101(tp: np.ndarray, fp: np.ndarray, npos: int) -> float:
         ok = inds < len(pr)
         q[ok] = pr[inds[ok]]
     return float(np.mean(q))
+
+
+def _matlab_colon(a: float, d: float, b: float) -> np.ndarray:
+    """The values of MATLAB's ``a:d:b``: the first half counted up from ``a``, the second half
+    counted down from the end point (so ``0:0.1:1`` holds ``3 * 0.1 = 0.30000000000000004`` but
+    ``1 - 3 * 0.1 == 0.7``)."""
+    n = int(np.floor((b - a) / d + 1e-10))
+    end = a + n * d
+    k = np.arange(n + 1)
+    return np.where(k < n / 2, a + k * d, end - (n - k) * d)
+
+
+#: ``0:0.1:1`` as MATLAB evaluates it (the recall points of the THUMOS 2014 kit).
+MATLAB_RECALL_POINTS = _matlab_colon(0.0, 0.1, 1.0)
+
+
+def ap_11_point(rec: np.ndarray, prec: np.ndarray) -> float:
+    """11-point interpolated AP of the THUMOS 2014 kit: the mean over ``t`` in MATLAB's
+    ``0:0.1:1`` of the largest precision at recall ``>= t`` (0 where no recall reaches ``t``).
+
+    Args:
+        rec (ndarray[N]), prec (ndarray[N]): after each ranked detection.
+    """
+    rec = np.asarray(rec, dtype=np.float64)
+    prec = np.asarray(prec, dtype=np.float64)
+    ap = 0.0
+    for t in MATLAB_RECALL_POINTS:
+        sel = prec[rec >= t]
+        p = float(sel.max()) if sel.size else 0.0
+        ap += p / len(MATLAB_RECALL_POINTS)
+    return ap
+
+
+def ap_precision_at_hits(hits: np.ndarray, npos: int) -> float:
+    """Non-interpolated AP of the THUMOS14 (2015) kit: the sum of the precision at each true
+    positive of the ranked list, divided by the number of ground-truth instances.
+
+    Args:
+        hits (ndarray[N] bool): True for a true positive, False for a false positive, in rank
+            order (ignored detections already removed).
+        npos (int): ground-truth instances (``> 0``).
+    """
+    hits = np.asarray(hits, dtype=bool)
+    if npos <= 0:
+        return float("nan")
+    tp = np.cumsum(hits)
+    prec = tp / np.arange(1, len(hits) + 1, dtype=np.float64)
+    return float(prec[hits].sum() / npos)
