@@ -29,6 +29,7 @@ __all__ = [
     "AttentionOutput",
     "Box",
     "EvalResult",
+    "FrameDetections",
     "GTTube",
     "Segment",
     "SpatialGroundTruth",
@@ -296,6 +297,46 @@ class TemporalDetections:
         _, first, inv = np.unique(self.video.astype(str), return_index=True, return_inverse=True)
         video_rank = np.argsort(np.argsort(first))[inv]
         return video_rank.astype(np.int64) * (n + 1) + np.arange(n)
+
+
+@dataclass(frozen=True)
+class FrameDetections:
+    """Per-frame box detections as arrays, in file order.
+
+    Attributes:
+        video (ndarray[N] object): ground-truth video keys (``Class/v_Class_gXX_cYY``).
+        frame (ndarray[N] int64): 1-based source frame numbers.
+        label (ndarray[N] int64): 0-based class indices.
+        score (ndarray[N] float64): confidences.
+        boxes (ndarray[N, 4] float64): ``x1, y1, x2, y2`` pixels.
+        line (ndarray[N] int64): 1-based line (or entry) number in the file.
+        source (str): the file.
+    """
+
+    video: np.ndarray
+    frame: np.ndarray
+    label: np.ndarray
+    score: np.ndarray
+    boxes: np.ndarray
+    line: np.ndarray
+    source: str = ""
+
+    def __len__(self) -> int:
+        return int(len(self.video))
+
+    @staticmethod
+    def from_arrays(video, frame, label, score, boxes, source: str = "") -> FrameDetections:
+        """Build from sequences; lines are numbered 1..N."""
+        n = len(video)
+        return FrameDetections(
+            np.asarray(list(video), dtype=object).reshape(n),
+            np.asarray(frame, dtype=np.int64).reshape(n),
+            np.asarray(label, dtype=np.int64).reshape(n),
+            np.asarray(score, dtype=np.float64).reshape(n),
+            np.asarray(boxes, dtype=np.float64).reshape(n, 4),
+            np.arange(1, n + 1, dtype=np.int64),
+            source,
+        )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     sfx = dest.suffix if suffix is None else suffix
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=f".tmp{sfx}", dir=dest.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
     tmp_path = Path(tmp)
     try:
         yield tmp_path
