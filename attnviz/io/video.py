@@ -1,0 +1,387 @@
+"""Streamed video decoding with OpenCV.
+
+Memory stays bounded whatever the video's length: frames are read one after the other with
+``grab()`` and only the wanted ones are converted to images with ``retrieve()`` (sequential
+grabbing, never seeking: seeking is 2-6x slower on files with few keyframes, and inexact on
+some). The frame count in the header is never trusted: what counts is what decodes (real files
+claim 444 frames and decode 68). When fewer frames decode than the header claims, a
+:class:`TruncatedVideoWarning` says where decoding stopped and the frames that decoded are kept;
+a file where nothing decodes is an error.
+
+Frame indices here are 0-based; the rest of attnviz numbers frames from 1 (``index + 1``).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from attnviz.errors import AttnvizError
+from attnviz.types import VideoInfo
+
+__all__ = [
+    "TruncatedVideoWarning",
+    "iter_frames",
+    "iter_sampled",
+    "probe",
+    "read_frames",
+    "sample_uniform",
+    "stream_fps",
+    "uniform_indices",
+    "window_indices",
+    "window_starts",
+]
+
+#: ``progress(n)`` is called with the number of frames grabbed since its last call.
+Progress = Callable[[int], None]
+
+
+class TruncatedVideoWarning(UserWarning):
+    """Decoding stopped before the end the header announced (a truncated or corrupt file)."""
+
+
+def _open(path: str | os.PathLike[str]):
+    import cv2
+
+    p = Path(path)
+    if not p.exists():
+        raise AttnvizError(f"{p}: video not found")
+    if p.is_dir():
+        raise AttnvizError(f"{p}: is a folder, expected a video file")
+    if p.stat().st_size == 0:
+        raise AttnvizError(f"{p}: empty file, not a video")
+    cap = cv2.VideoCapture(str(p))
+    if not cap.isOpened():
+        cap.release()
+        raise AttnvizError(f"{p}: not a video OpenCV can open (unknown or corrupt format)")
+    return cap
+
+
+def _fps(cap) -> float:
+    import cv2
+
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    return fps if np.isfinite(fps) and 0 < fps <= 1000 else 25.0
+
+
+def _header_frames(cap) -> int:
+    import cv2
+
+    n = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+    return int(n) if n is not None and np.isfinite(n) and n > 0 else -1
+
+
+def _warn_short(path, decoded: int, header: int, stacklevel: int = 3) -> None:
+    if header > decoded:
+        warnings.warn(
+            f"{path}: decoding stopped after frame {decoded} but the header claims {header} "
+            f"frames (truncated or corrupt file?); using the {decoded} frames that decoded",
+            TruncatedVideoWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _no_frame(path) -> AttnvizError:
+    return AttnvizError(f"{path}: no frame could be decoded (empty, truncated or corrupt video)")
+
+
+def _round(x: float) -> int:
+    """Round halves up (``round`` would round 2.5 to 2)."""
+    return int(np.floor(x + 0.5))
+
+
+def _rgb(bgr: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+class _Pass:
+    """One sequential pass: ``grab()`` every frame, ``retrieve()`` those ``want(pos)`` asks for.
+
+    After the pass, ``count`` is the number of frames grabbed, ``failed`` the 0-based indices
+    whose ``retrieve()`` failed (they are skipped), ``fps`` and ``header`` the container's.
+    """
+
+    def __init__(self, path, progress: Progress | None = None) -> None:
+        self.path = path
+        self.progress = progress
+        self.count = 0
+        self.failed: list[int] = []
+        self.fps = 25.0
+        self.header = -1
+
+    def run(self, want: Callable[[int], bool], stop: Callable[[int], bool] | None = None):
+        """Yield ``(index, rgb)``; ``stop(pos)`` ends the pass early (before grabbing ``pos``)."""
+        cap = _open(self.path)
+        pending = 0
+        try:
+            self.fps = _fps(cap)
+            self.header = _header_frames(cap)
+            pos = 0
+            while stop is None or not stop(pos):
+                if not cap.grab():
+                    break
+                pending += 1
+                if self.progress is not None and pending >= 32:
+                    self.progress(pending)
+                    pending = 0
+                if want(pos):
+                    ok, bgr = cap.retrieve()
+                    if ok and bgr is not None and bgr.size:
+                        yield pos, _rgb(bgr)
+                    else:
+                        self.failed.append(pos)
+                pos += 1
+            self.count = pos
+        finally:
+            cap.release()
+            if self.progress is not None and pending:
+                self.progress(pending)
+
+    def warn_failed(self, stacklevel: int = 4) -> None:
+        if self.failed:
+            shown = ", ".join(str(i + 1) for i in self.failed[:5])
+            more = f" and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
+            warnings.warn(
+                f"{self.path}: frame {shown}{more} failed to decode; skipped",
+                TruncatedVideoWarning,
+                stacklevel=stacklevel,
+            )
+
+
+def probe(path: str | os.PathLike[str], *, progress: Progress | None = None) -> VideoInfo:
+    """Open the video and count the frames that really decode (one ``grab()`` pass; one frame
+    is converted to learn the size).
+
+    Raises:
+        AttnvizError: missing file, not a video, or no decodable frame.
+    """
+    size: list[tuple[int, int]] = []
+    scan = _Pass(path, progress)
+    for _, f in scan.run(lambda pos: not size):
+        size.append(f.shape[:2])
+    if scan.count == 0 or not size:
+        raise _no_frame(path)
+    _warn_short(path, scan.count, scan.header)
+    return VideoInfo(str(path), scan.fps, scan.count, size[0][1], size[0][0], scan.header)
+
+
+def iter_frames(
+    path: str | os.PathLike[str],
+    indices: Sequence[int] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(index, frame)`` for the wanted 0-based ``indices`` (ascending; repeats are
+    yielded once each time they appear), or for every frame, in one sequential pass. Frames are
+    ``ndarray[H, W, 3] uint8`` RGB.
+
+    A file that stops decoding before the last wanted frame gives a
+    :class:`TruncatedVideoWarning` naming the frame; what decoded is kept.
+    """
+    if indices is None:
+        scan = _Pass(path, progress)
+        yield from scan.run(lambda pos: True)
+        if scan.count == 0:
+            raise _no_frame(path)
+        scan.warn_failed()
+        _warn_short(path, scan.count, scan.header)
+        return
+    wanted = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if len(wanted) and (np.diff(wanted) < 0).any():
+        raise ValueError("indices must be ascending")
+    if len(wanted) and wanted[0] < 0:
+        raise ValueError("indices must be >= 0")
+    if not len(wanted):
+        return
+    need = set(wanted.tolist())
+    last = int(wanted[-1])
+    reps = {int(i): int(c) for i, c in zip(*np.unique(wanted, return_counts=True), strict=True)}
+    scan = _Pass(path, progress)
+    for pos, f in scan.run(lambda pos: pos in need, stop=lambda pos: pos > last):
+        for _ in range(reps[pos]):
+            yield pos, f
+    if scan.count <= last:
+        if scan.count == 0:
+            raise _no_frame(path)
+        warnings.warn(
+            f"{path}: decoding stopped after frame {scan.count} (wanted up to frame {last + 1}); "
+            "keeping the frames that decoded",
+            TruncatedVideoWarning,
+            stacklevel=2,
+        )
+    scan.warn_failed(stacklevel=3)
+
+
+def read_frames(path: str | os.PathLike[str], indices: Sequence[int]) -> np.ndarray:
+    """``ndarray[n, H, W, 3] uint8`` RGB of the wanted frames (fewer if the file is truncated)."""
+    frames = [f for _, f in iter_frames(path, indices)]
+    if not frames:
+        raise AttnvizError(f"{path}: none of the wanted frames could be decoded")
+    return np.stack(frames)
+
+
+def uniform_indices(num_frames: int, n: int) -> np.ndarray:
+    """``n`` 0-based indices spread uniformly over ``num_frames``: the centre frame of each of
+    ``n`` equal segments, ``floor((k + 0.5) * num_frames / n)`` (repeats when the video has
+    fewer than ``n`` frames).
+
+    Returns:
+        ndarray[n] int64, ascending.
+    """
+    if num_frames < 1 or n < 1:
+        raise ValueError(f"need num_frames >= 1 and n >= 1, got {num_frames}, {n}")
+    idx = np.floor((np.arange(n) + 0.5) * num_frames / n).astype(np.int64)
+    return np.clip(idx, 0, num_frames - 1)
+
+
+def sample_uniform(
+    path: str | os.PathLike[str], n: int, *, progress: Progress | None = None
+) -> tuple[VideoInfo, list[tuple[int, np.ndarray]]]:
+    """The ``n`` frames of :func:`uniform_indices` over the frames that really decode.
+
+    One sequential pass when the header's frame count is right: the frames that the header's
+    count designates are kept while every frame is grabbed and counted; if the count that
+    decoded differs (or the header has none), a second pass takes the right frames. Holds at
+    most ``n`` decoded frames.
+
+    Returns:
+        ``(info, [(index, rgb), ...])`` with ``info.num_frames`` the decoded count.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    first = _Pass(path, progress)
+    guess: set[int] = set()
+    size: list[tuple[int, int]] = []
+
+    def want_first(pos: int) -> bool:
+        if pos == 0 and first.header > 0:
+            guess.update(uniform_indices(first.header, n).tolist())
+        return pos in guess or not size
+
+    got: dict[int, np.ndarray] = {}
+    for pos, f in first.run(want_first):
+        if not size:
+            size.append(f.shape[:2])
+        if pos in guess:
+            got[pos] = f
+    total = first.count
+    if total == 0 or not size:
+        raise _no_frame(path)
+    idx = uniform_indices(total, n)
+    if not set(idx.tolist()) <= set(got):
+        keep = {i: got[i] for i in idx.tolist() if i in got}  # reuse what the first pass has
+        got = keep
+        second = _Pass(path, progress)
+        need = set(idx.tolist()) - set(keep)
+        last = int(idx[-1])
+        for pos, f in second.run(lambda pos: pos in need, stop=lambda pos: pos > last):
+            got[pos] = f
+        first.failed = sorted(set(first.failed) | set(second.failed))
+    first.warn_failed(stacklevel=3)
+    _warn_short(path, total, first.header)
+    frames = [(int(i), got[int(i)]) for i in idx if int(i) in got]
+    if not frames:
+        raise _no_frame(path)
+    info = VideoInfo(str(path), first.fps, total, size[0][1], size[0][0], first.header)
+    return info, frames
+
+
+def window_starts(num_samples: int, window: int, stride: int) -> np.ndarray:
+    """Where the sliding windows over ``num_samples`` sampled frames start.
+
+    Windows of ``window`` samples start every ``stride`` samples; when the last one ends
+    before the last sample, one more window ends exactly at the last sample (so every window
+    has ``window`` samples and every sample is covered). With ``num_samples <= window`` there
+    is one window of all the samples.
+
+    Returns:
+        ndarray[W] int64, ascending 0-based positions into the samples.
+    """
+    if window < 1 or stride < 1:
+        raise ValueError(f"window and stride must be >= 1, got {window}, {stride}")
+    if num_samples < 1:
+        return np.zeros(0, dtype=np.int64)
+    if num_samples <= window:
+        return np.zeros(1, dtype=np.int64)
+    starts = list(range(0, num_samples - window + 1, stride))
+    if starts[-1] + window < num_samples:
+        starts.append(num_samples - window)
+    return np.asarray(starts, dtype=np.int64)
+
+
+def window_indices(
+    num_frames: int, fps: float, *, sample_fps: float, window: int, stride: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The frames :func:`iter_sampled` yields for a video of ``num_frames`` frames, and the
+    windows :func:`window_starts` cuts them into.
+
+    Returns:
+        ``(samples, windows)``: ``samples`` the 0-based source indices of the sampled frames
+        (``k * fps / sample_fps`` rounded half up; every frame when ``sample_fps >= fps``),
+        ``windows`` a list of ``ndarray[min(window, len(samples))]`` positions into ``samples``.
+    """
+    if sample_fps <= 0 or fps <= 0:
+        raise ValueError(f"fps and sample_fps must be positive, got {fps}, {sample_fps}")
+    step = max(fps / sample_fps, 1.0)
+    samples = []
+    k = 0
+    while True:
+        i = _round(k * step)
+        if i >= num_frames:
+            break
+        samples.append(i)
+        k += 1
+    samples_arr = np.asarray(samples, dtype=np.int64)
+    t = len(samples_arr)
+    n = min(window, t)
+    return samples_arr, [np.arange(s, s + n) for s in window_starts(t, window, stride)]
+
+
+def stream_fps(path: str | os.PathLike[str]) -> float:
+    """The container's frame rate (25.0 when the header has none or an absurd one)."""
+    cap = _open(path)
+    try:
+        return _fps(cap)
+    finally:
+        cap.release()
+
+
+def iter_sampled(
+    path: str | os.PathLike[str],
+    sample_fps: float,
+    *,
+    fps: float | None = None,
+    progress: Progress | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(index, frame)`` for the frames ``k * fps / sample_fps`` (rounded half up),
+    k = 0, 1, ...,
+    in one sequential pass without knowing the frame count (frames in between are grabbed,
+    not converted). A ``sample_fps`` at or above the video's rate yields every frame.
+    ``fps`` overrides the container's frame rate.
+    """
+    if sample_fps <= 0:
+        raise ValueError(f"sample_fps must be positive, got {sample_fps}")
+    scan = _Pass(path, progress)
+    state = {"k": 0, "target": 0, "step": None}
+
+    def want(pos: int) -> bool:
+        if state["step"] is None:
+            state["step"] = max((scan.fps if fps is None else fps) / sample_fps, 1.0)
+        if pos < state["target"]:
+            return False
+        while state["target"] <= pos:
+            state["k"] += 1
+            state["target"] = _round(state["k"] * state["step"])
+        return True
+
+    yield from scan.run(want)
+    if scan.count == 0:
+        raise _no_frame(path)
+    scan.warn_failed()
+    _warn_short(path, scan.count, scan.header)
