@@ -1,0 +1,67 @@
+"""The localization rules' parameters, in one frozen object with the paper's values as defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+__all__ = ["LocalizeParams"]
+
+
+@dataclass(frozen=True)
+class LocalizeParams:
+    """How attention maps become boxes, segments and tubes.
+
+    Attributes:
+        threshold: binarisation threshold for masks and normalised importance (paper: 0.5).
+        mask_norm: ``"none"`` (the mask as the model gives it, in [0, 1]; paper), ``"frame"``
+            (min-max per frame) or ``"clip"`` (min-max over all the clip's masks) before
+            thresholding.
+        largest_component: keep only the largest 8-connected region above threshold.
+        box_score: ``"prob_x_mean_mask"`` (default: the class probability x the mean of the
+            upsampled, normalised mask inside the box), ``"prob"`` or ``"mean_mask"``.
+        importance: per-frame importance from the ``[T, T]`` weights: ``"mean"`` over steps
+            (default), ``"max"`` over steps, or ``"last"`` (the last step's weights). The
+            pipeline stores the curve it gives in ``AttentionOutput.frame_importance``, which
+            the localization functions use as it is.
+        importance_norm: ``"minmax"`` (default) or ``"max"`` (divide by the maximum).
+        segment_score: ``"prob_x_mean_importance"`` (default), ``"prob"`` or
+            ``"mean_importance"``.
+        class_index: the class to localize (``None``: the top-scoring class).
+        window / stride: sliding windows of ``window`` sampled frames every ``stride`` samples
+            for long videos (``fps`` sampling).
+    """
+
+    threshold: float = 0.5
+    mask_norm: str = "none"
+    largest_component: bool = False
+    box_score: str = "prob_x_mean_mask"
+    importance: str = "mean"
+    importance_norm: str = "minmax"
+    segment_score: str = "prob_x_mean_importance"
+    class_index: int | None = None
+    window: int = 25
+    stride: int = 12
+
+    def __post_init__(self) -> None:
+        choices = {
+            "mask_norm": ("none", "frame", "clip"),
+            "box_score": ("prob_x_mean_mask", "prob", "mean_mask"),
+            "importance": ("mean", "max", "last"),
+            "importance_norm": ("minmax", "max"),
+            "segment_score": ("prob_x_mean_importance", "prob", "mean_importance"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
+        if self.window < 1 or not 1 <= self.stride <= self.window:
+            raise ValueError(
+                f"need window >= 1 and 1 <= stride <= window, got {self.window}, {self.stride}"
+            )
+        if self.class_index is not None and self.class_index < 0:
+            raise ValueError(f"class_index must be >= 0, got {self.class_index}")
+
+    def replace(self, **changes) -> LocalizeParams:
+        """A copy with ``changes`` (validated again)."""
+        return replace(self, **changes)
