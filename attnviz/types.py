@@ -79,15 +79,18 @@ class AttentionOutput:
         timestamps (ndarray[T] float): time of each sampled frame in seconds.
         frame_size (tuple[int, int]): source frame ``(H, W)`` in pixels.
         mask (ndarray[T, h, w] float32): spatial importance in [0, 1] on the feature grid.
-        temporal (ndarray[T, T] float32): temporal attention weights ``w[t, i]``; rows sum
-            to 1. For stitched long videos this is the block-diagonal per-window weights
-            (``nan`` where no window covers the pair); ``frame_importance`` is authoritative.
+        temporal (ndarray float32): temporal attention weights, rows summing to 1: ``[T, T]``
+            (``w[t, i]``) for one clip, or ``[W, n, n]`` for ``W`` sliding windows of ``n``
+            sampled frames starting at ``window_starts`` (a ``[T, T]`` matrix of an hour-long
+            video would not fit in memory); ``frame_importance`` is the stitched curve.
         frame_importance (ndarray[T] float32): per-frame importance derived from ``temporal``
             (rule in ``localize.temporal``), not yet normalised.
         scores (ndarray[K] float32): class probabilities for the clip / video.
         class_names (tuple[str, ...]): ``K`` names.
         video (str): an identifier for the video (file stem or dataset key).
         fps (float): the source video's frame rate.
+        window_starts (ndarray[W] int or None): index (into the T sampled frames) of the first
+            frame of each window when ``temporal`` is ``[W, n, n]``.
     """
 
     frame_indices: np.ndarray
@@ -100,6 +103,7 @@ class AttentionOutput:
     class_names: tuple[str, ...]
     video: str = ""
     fps: float = 0.0
+    window_starts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         t = len(self.frame_indices)
@@ -107,8 +111,19 @@ class AttentionOutput:
             raise ValueError(f"timestamps has {len(self.timestamps)} entries, expected T={t}")
         if self.mask.ndim != 3 or self.mask.shape[0] != t:
             raise ValueError(f"mask must be [T={t}, h, w], got shape {tuple(self.mask.shape)}")
-        if self.temporal.shape != (t, t):
-            raise ValueError(f"temporal must be [T, T] = [{t}, {t}], got {self.temporal.shape}")
+        if self.window_starts is None:
+            if self.temporal.shape != (t, t):
+                raise ValueError(f"temporal must be [T, T] = [{t}, {t}], got {self.temporal.shape}")
+        else:
+            w = len(self.window_starts)
+            shape = self.temporal.shape
+            if len(shape) != 3 or shape[0] != w or shape[1] != shape[2] or shape[1] > t:
+                raise ValueError(
+                    f"temporal must be [W={w}, n, n] (n <= T={t}) with window_starts, got {shape}"
+                )
+            starts = np.asarray(self.window_starts)
+            if w and (starts.min() < 0 or starts.max() + shape[1] > t):
+                raise ValueError(f"window_starts must lie in 0..T-n = 0..{t - shape[1]}")
         if len(self.frame_importance) != t:
             raise ValueError(f"frame_importance has {len(self.frame_importance)} entries, T={t}")
         if len(self.scores) != len(self.class_names):
