@@ -11,9 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from attnviz.errors import InputError
 from attnviz.types import EvalResult
 
-__all__ = ["FORMATS", "format_result", "format_comparison"]
+__all__ = ["FORMATS", "format_result", "format_comparison", "result_from_dict"]
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -102,3 +103,41 @@ def format_comparison(results: Sequence[EvalResult]) -> str:
         cells = " | ".join(_pct(v).rjust(colw) for v in r.mAP)
         lines.append(f"{r.protocol.ljust(namew)} | {cells}")
     return "\n".join(lines) + "\n"
+
+
+def result_from_dict(data: object) -> EvalResult:
+    """The inverse of :meth:`EvalResult.to_dict` (the ``--format json`` layout): ``protocol``,
+    ``tiou`` (temporal) or ``iou`` with ``metric`` (spatial), ``mAP`` and ``AP`` per class.
+    Raises :class:`~attnviz.errors.InputError` naming the field that is wrong."""
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object with protocol, tiou/iou, mAP and AP")
+    if "tiou" in data:
+        metric, key = "temporal", "tiou"
+    elif "iou" in data:
+        metric, key = str(data.get("metric", "frame")), "iou"
+    else:
+        raise InputError('missing field "tiou" (temporal) or "iou" (spatial)')
+    try:
+        thresholds = tuple(float(t) for t in data[key])
+        m_ap = np.asarray([float(v) for v in data["mAP"]], dtype=np.float64)
+        per_class = data["AP"]
+        names = tuple(str(n) for n in per_class)
+        ap = np.asarray(
+            [[float(v) for v in per_class[n]] for n in per_class], dtype=np.float64
+        ).reshape(len(names), len(thresholds))
+    except KeyError as exc:
+        raise InputError(f"missing field {exc.args[0]!r}") from None
+    except (TypeError, ValueError):
+        raise InputError(
+            f'fields "{key}", "mAP" and "AP" must hold numbers, one per threshold'
+        ) from None
+    if len(m_ap) != len(thresholds):
+        raise InputError(f'field "mAP" has {len(m_ap)} values for {len(thresholds)} thresholds')
+    return EvalResult(
+        metric=metric,
+        protocol=str(data.get("protocol", "")),
+        thresholds=thresholds,
+        class_names=names,
+        ap=ap,
+        mAP=m_ap,
+    )

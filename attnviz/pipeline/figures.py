@@ -1,0 +1,727 @@
+"""The paper's figures and tables from attnviz's own outputs (``attnviz figures`` / ``report``).
+
+Every step is a function a notebook cell can call alone:
+
+* :func:`load_maps` -- ``maps.npz`` files (one, several, or a folder of them) -> records;
+* :func:`read_ground_truth` -- THUMOS14-style (temporal) or UCF101-24-style (spatial) ground
+  truth, told apart by layout;
+* :func:`load_frames` -- the sampled frames of a video that a figure draws;
+* :func:`gt_boxes_for` / :func:`gt_segments_for` -- one video's ground truth, as the figure
+  functions take it;
+* :func:`evaluate_maps` -- localize the maps with :mod:`attnviz.localize` and score them with
+  :mod:`attnviz.evaluate`, keeping precision-recall curves;
+* :func:`pr_curves` -- the precision-recall curve of each class at one threshold;
+* :func:`write_figures` / :func:`write_report` -- the two commands: PNG and PDF of every figure,
+  the table layouts as Markdown, LaTeX, text and CSV.
+
+The drawing itself is :mod:`attnviz.render.figures` and :mod:`attnviz.render.tables`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from attnviz.errors import AttnvizError, InputError
+from attnviz.localize import LocalizeParams
+from attnviz.types import (
+    AttentionOutput,
+    Box,
+    EvalResult,
+    FrameDetections,
+    SpatialGroundTruth,
+    TemporalDetections,
+    TemporalGroundTruth,
+)
+
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "evaluate_maps",
+    "explain_videos",
+    "find_video",
+    "gt_boxes_for",
+    "gt_segments_for",
+    "load_frames",
+    "load_maps",
+    "pr_curves",
+    "read_eval",
+    "read_ground_truth",
+    "write_figures",
+    "write_report",
+]
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".mpeg", ".mpg", ".webm")
+
+
+# --------------------------------------------------------------------------------------------
+# inputs
+
+
+def load_maps(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]):
+    """Read attention maps: one ``.npz`` file, several, or folders searched recursively for
+    ``*.npz``. Returns ``list[AttentionOutput]`` in path order (folders sorted by path)."""
+    from attnviz.io.maps import load_attention
+
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    files: list[Path] = []
+    for p in map(Path, items):
+        if p.is_dir():
+            found = sorted(p.rglob("*.npz"))
+            if not found:
+                raise AttnvizError(f"{p}: no .npz maps file in this folder")
+            files += found
+        else:
+            files.append(p)
+    if not files:
+        raise AttnvizError("no maps file given")
+    return [load_attention(f) for f in files]
+
+
+def read_ground_truth(
+    path: str | os.PathLike[str],
+    *,
+    subset: str = "test",
+    classes: str | os.PathLike[str] | None = None,
+) -> TemporalGroundTruth | SpatialGroundTruth:
+    """Temporal or spatial ground truth, told apart by layout: a folder of
+    ``<Class>_<subset>.txt`` files, a ``.csv``, or a JSON with a ``database`` entry is temporal
+    (:func:`attnviz.io.thumos.read_thumos_gt`; ``classes`` is its ``id name`` class list, e.g.
+    the ``classes.txt`` of ``attnviz synth``); ``.pkl``, ``.mat``, ``.zip`` and other JSON are
+    spatial (:func:`attnviz.io.spatial_gt.read_spatial_gt`)."""
+    from attnviz.io.spatial_gt import read_spatial_gt
+    from attnviz.io.thumos import read_thumos_gt
+
+    p = Path(path)
+    if not p.exists():
+        raise AttnvizError(f"{p}: ground truth not found")
+    suffixes = [s.lower() for s in p.suffixes if s.lower() != ".gz"]
+    ext = suffixes[-1] if suffixes else ""
+    temporal = p.is_dir() or ext == ".csv"
+    if ext == ".json":
+        from attnviz.io.textfiles import read_text
+
+        try:
+            data = json.loads(read_text(p))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{p}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        temporal = isinstance(data, dict) and "database" in data
+    if temporal:
+        return read_thumos_gt(p, subset=subset, classes=classes)
+    return read_spatial_gt(p)
+
+
+def find_video(name: str, folder: str | os.PathLike[str]) -> Path | None:
+    """The video file ``<name>.<ext>`` in ``folder`` or in its ``videos/`` subfolder (the layout
+    of ``attnviz synth``), or ``None``."""
+    root = Path(folder)
+    for base in (root, root / "videos"):
+        for ext in VIDEO_EXTENSIONS:
+            for cand in (base / f"{name}{ext}", base / f"{name}{ext.upper()}"):
+                if cand.is_file():
+                    return cand
+    return None
+
+
+def load_frames(
+    video: str | os.PathLike[str],
+    out: AttentionOutput,
+    *,
+    frames: Sequence[int] | None = None,
+    max_height: int | None = 360,
+) -> dict[int, np.ndarray]:
+    """The sampled frames of ``video`` that ``out`` was computed on.
+
+    Args:
+        video: the video file.
+        out: its attention (``out.frame_indices`` are 1-based source frame numbers).
+        frames: the 1-based frame numbers wanted (default: all of ``out.frame_indices``; a figure
+            of 8 frames only needs those, see :func:`attnviz.render.figures.select_frames`).
+        max_height: frames taller than this are scaled down (figures only need thumbnails; the
+            figure functions rescale boxes to the image size). ``None`` keeps the source size.
+
+    Returns:
+        ``{frame number: ndarray[H, W, 3] uint8 RGB}`` (the mapping the figure functions take).
+    """
+    import cv2
+
+    from attnviz.io.video import iter_frames
+
+    wanted = np.asarray(out.frame_indices if frames is None else frames, dtype=np.int64)
+    uniq = np.unique(wanted)
+    if len(uniq) and uniq[0] < 1:
+        raise ValueError(f"frame numbers are 1-based, got {int(uniq[0])}")
+    got: dict[int, np.ndarray] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        for i0, rgb in iter_frames(video, (uniq - 1).tolist()):
+            h = rgb.shape[0]
+            if max_height is not None and h > max_height:
+                w = max(1, round(rgb.shape[1] * max_height / h))
+                rgb = cv2.resize(rgb, (w, max_height), interpolation=cv2.INTER_AREA)
+            got[int(i0) + 1] = rgb
+    missing = [int(f) for f in uniq if int(f) not in got]
+    if missing:
+        raise AttnvizError(
+            f"{video}: frames {missing[:5]} of the maps could not be decoded (is it the video the "
+            f"maps of {out.video!r} were computed on?)"
+        )
+    return got
+
+
+def _match_key(keys: Sequence[str], name: str) -> str | None:
+    """The ground-truth key of video ``name``: equal, or equal after the last ``/`` (UCF101-24
+    keys are ``Class/v_Class_g01_c01``), or equal without an extension."""
+    if name in keys:
+        return name
+    for k in keys:
+        base = k.rsplit("/", 1)[-1]
+        if base == name or os.path.splitext(base)[0] == name:
+            return k
+    return None
+
+
+def gt_boxes_for(gt: SpatialGroundTruth, video: str) -> dict[int, np.ndarray]:
+    """Ground-truth boxes of ``video`` by 1-based frame number (``ndarray[k, 4]``, ``x1, y1, x2,
+    y2`` pixels); empty when the video is not annotated."""
+    key = _match_key(list(gt.videos), video)
+    if key is None:
+        return {}
+    by_frame: dict[int, list[np.ndarray]] = {}
+    for tube in gt.videos[key].tubes:
+        for row in np.asarray(tube.boxes, dtype=np.float64):
+            by_frame.setdefault(int(row[0]), []).append(row[1:5])
+    return {f: np.stack(b) for f, b in sorted(by_frame.items())}
+
+
+def gt_segments_for(gt: TemporalGroundTruth, video: str) -> list[tuple[float, float]]:
+    """Ground-truth ``(start, end)`` seconds of ``video`` (every class), in file order."""
+    names = [str(v) for v in gt.video]
+    key = _match_key(sorted(set(names)), video)
+    if key is None:
+        return []
+    return [(float(gt.start[i]), float(gt.end[i])) for i, v in enumerate(names) if v == key]
+
+
+def read_eval(path: str | os.PathLike[str]) -> EvalResult:
+    """An :class:`~attnviz.types.EvalResult` from the JSON that ``eval-thumos`` /
+    ``eval-ucf24 --format json`` (or :func:`write_figures`) write."""
+    from attnviz.io.textfiles import read_text
+    from attnviz.report import result_from_dict
+
+    p = Path(path)
+    if not p.is_file():
+        raise AttnvizError(f"{p}: evaluation file not found")
+    try:
+        data = json.loads(read_text(p))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    try:
+        return result_from_dict(data)
+    except InputError as exc:
+        raise InputError(f"{p}: {exc}") from None
+
+
+def explain_videos(
+    videos: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    checkpoint: str | os.PathLike[str] | None = None,
+    frames: int = 25,
+    limit: int | None = None,
+    quiet: bool = True,
+) -> list[AttentionOutput]:
+    """Run the model over videos (a list of files, or a folder: its video files, or those of
+    its ``videos/`` subfolder, sorted by name) with :func:`attnviz.pipeline.explain.explain_video`
+    (``frames`` uniformly sampled frames, the paper's n = 25). ``limit`` keeps the first ones."""
+    from attnviz.pipeline.explain import explain_video, load_model
+
+    if isinstance(videos, str | os.PathLike) and Path(videos).is_dir():
+        root = Path(videos)
+        if (root / "videos").is_dir():
+            root = root / "videos"
+        files = sorted(p for p in root.iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
+        if not files:
+            raise AttnvizError(f"{root}: no video file ({', '.join(VIDEO_EXTENSIONS)})")
+    else:
+        files = [Path(videos)] if isinstance(videos, str | os.PathLike) else list(map(Path, videos))
+    if limit is not None:
+        files = files[:limit]
+    model, _ = load_model(checkpoint, "cpu")
+    return [explain_video(f, model=model, frames=frames, quiet=quiet) for f in files]
+
+
+# --------------------------------------------------------------------------------------------
+# evaluation with precision-recall curves
+
+
+def _label_lookup(model_names: Sequence[str], gt_names: Sequence[str]) -> dict[int, int]:
+    by_name = {n: k for k, n in enumerate(gt_names)}
+    return {k: by_name[n] for k, n in enumerate(model_names) if n in by_name}
+
+
+def _curve(hits: np.ndarray, npos: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(recall, precision)`` after each ranked detection, from hits in rank order."""
+    hits = np.asarray(hits, dtype=bool)
+    if len(hits) == 0 or npos == 0:
+        return np.zeros(0), np.zeros(0)
+    tp = np.cumsum(hits).astype(np.float64)
+    return tp / npos, tp / np.arange(1, len(hits) + 1)
+
+
+def _temporal_pr(result: EvalResult) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """PR curves from the THUMOS evaluator's kept matches (``extra["matches"]``)."""
+    from attnviz.evaluate.thumos import IGNORED, TP
+
+    out = {}
+    for name, m in result.extra["matches"].items():
+        rank = np.argsort(-np.asarray(m.score), kind="stable")
+        curves = []
+        for i in range(m.status.shape[0]):
+            st = m.status[i, rank]
+            curves.append(_curve(st[st != IGNORED] == TP, m.npos))
+        out[name] = curves
+    return out
+
+
+def evaluate_maps(
+    maps: Sequence[AttentionOutput],
+    *,
+    temporal_gt: TemporalGroundTruth | None = None,
+    spatial_gt: SpatialGroundTruth | None = None,
+    params: LocalizeParams | None = None,
+    temporal_protocol: str = "thumos14",
+    frame_protocol: str = "act",
+    video_protocol: str = "act",
+    tiou: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5),
+    iou: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.5),
+    only_covered: bool = True,
+) -> dict[str, EvalResult]:
+    """Localize ``maps`` (:mod:`attnviz.localize`, the paper's rules) and score them.
+
+    Class names of the maps are matched to the ground truth's by name; video names to ground
+    truth keys by name (a UCF101-24 key ``Class/v_...`` matches ``v_...``).
+
+    Args:
+        maps: attention of each video.
+        temporal_gt: gives the ``temporal`` result (segments, THUMOS14 protocols).
+        spatial_gt: gives ``frame`` (per-frame boxes) and ``video`` (tubes) results.
+        params: localization parameters (default: the paper's).
+        only_covered: score only the videos that have maps (the ground truth of other videos
+            would otherwise count as missed); a warning in each result says so.
+
+    Returns:
+        ``{"temporal" | "frame" | "video": EvalResult}``; ``extra["pr"]`` holds, for the
+        temporal and frame results, ``{class: [(recall [D], precision [D]) per threshold]}``.
+    """
+    from attnviz.localize import boxes_from_attention, segments_from_attention, tubes_from_attention
+
+    if not maps:
+        raise AttnvizError("no attention maps to evaluate")
+    if temporal_gt is None and spatial_gt is None:
+        raise AttnvizError("no ground truth given: nothing to evaluate against")
+    params = params or LocalizeParams()
+    results: dict[str, EvalResult] = {}
+    if temporal_gt is not None:
+        from attnviz.evaluate.thumos import evaluate_thumos
+
+        gt = temporal_gt
+        note = []
+        if only_covered:
+            names = [str(v) for v in gt.video]
+            keys = sorted(set(names) | set(gt.videos))
+            keep = {k for k in (_match_key(keys, o.video) for o in maps) if k is not None}
+            sel = np.asarray([v in keep for v in names], dtype=bool)
+            gt = dataclasses.replace(
+                gt, video=gt.video[sel], start=gt.start[sel], end=gt.end[sel],
+                label=gt.label[sel], videos=tuple(sorted(keep)),
+                ambiguous={k: v for k, v in gt.ambiguous.items() if k in keep},
+            )  # fmt: skip
+            note = [f"scored on the {len(keep)} videos that have maps"]
+        vids, starts, ends, labels, scores = [], [], [], [], []
+        keys = sorted(set(map(str, temporal_gt.video)) | set(temporal_gt.videos))
+        for o in maps:
+            lookup = _label_lookup(o.class_names, gt.class_names)
+            key = _match_key(keys, o.video) or o.video
+            for s in segments_from_attention(o, params):
+                if s.label in lookup:
+                    vids.append(key)
+                    starts.append(s.start)
+                    ends.append(s.end)
+                    labels.append(lookup[s.label])
+                    scores.append(s.score)
+        dets = TemporalDetections.from_arrays(vids, starts, ends, labels, scores)
+        r = evaluate_thumos(gt, dets, protocol=temporal_protocol, tiou=tiou, keep_matches=True)
+        pr = _temporal_pr(r)
+        extra = {k: v for k, v in r.extra.items() if k != "matches"}
+        extra["pr"] = pr
+        results["temporal"] = dataclasses.replace(r, extra=extra, warnings=tuple(note) + r.warnings)
+    if spatial_gt is not None:
+        from attnviz.evaluate.ucf24 import frame_map, match_frames, video_map
+
+        gt = spatial_gt
+        keys = list(gt.videos)
+        keyed = [(o, _match_key(keys, o.video)) for o in maps]
+        covered = sorted({k for _, k in keyed if k is not None})
+        if not covered:
+            raise AttnvizError(
+                f"none of the maps' videos ({', '.join(o.video for o in maps[:3])}, ...) is in "
+                f"the spatial ground truth {gt.source}"
+            )
+        note = []
+        if only_covered:
+            gt = dataclasses.replace(gt, test_videos=tuple(covered))
+            note = [f"scored on the {len(covered)} videos that have maps"]
+        split = "test" if only_covered else "all"
+        boxes: list[Box] = []
+        tubes = []
+        for o, key in keyed:
+            if key is None:
+                continue
+            lookup = _label_lookup(o.class_names, gt.labels)
+            for b in boxes_from_attention(o, params):
+                if b.label in lookup:
+                    boxes.append(dataclasses.replace(b, video=key, label=lookup[b.label]))
+            for t in tubes_from_attention(o, params):
+                if t.label in lookup:
+                    tubes.append(dataclasses.replace(t, video=key, label=lookup[t.label]))
+        dets = FrameDetections.from_arrays(
+            [b.video for b in boxes], [b.frame for b in boxes], [b.label for b in boxes],
+            [b.score for b in boxes],
+            np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], dtype=np.float64).reshape(-1, 4),
+        )  # fmt: skip
+        r = frame_map(gt, dets, protocol=frame_protocol, iou=iou, split=split)
+        thr = np.asarray(r.thresholds)
+        videos = list(gt.split(split))
+        pr = {}
+        for c, name in enumerate(gt.labels):
+            _, tp, n = match_frames(gt, dets, c, thr, frame_protocol, videos)
+            pr[name] = [_curve(tp[i], n) for i in range(len(thr))]
+        results["frame"] = dataclasses.replace(
+            r, extra={**r.extra, "pr": pr}, warnings=tuple(note) + r.warnings
+        )
+        v = video_map(gt, tubes, protocol=video_protocol, iou=iou, split=split)
+        results["video"] = dataclasses.replace(v, warnings=tuple(note) + v.warnings)
+    return results
+
+
+def pr_curves(result: EvalResult, threshold: float) -> dict:
+    """Precision-recall curve of each class of ``result`` at ``threshold``.
+
+    Reads ``result.extra["pr"]`` (``{class: [(recall, precision) per threshold]}``, as
+    :func:`evaluate_maps` stores it) or, for THUMOS14 results computed with
+    ``keep_matches=True``, ``result.extra["matches"]``.
+
+    Returns:
+        ``{class name: PRCurve}`` (:class:`attnviz.render.figures.PRCurve`), with the AP the
+        protocol gives.
+    """
+    from attnviz.render.figures import PRCurve
+
+    matches = [j for j, t in enumerate(result.thresholds) if abs(float(t) - threshold) < 1e-9]
+    if not matches:
+        raise AttnvizError(
+            f"threshold {threshold:g} was not evaluated (thresholds: "
+            f"{', '.join(f'{t:g}' for t in result.thresholds)})"
+        )
+    j = matches[0]
+    if "pr" in result.extra:
+        pr = result.extra["pr"]
+    elif "matches" in result.extra:
+        pr = _temporal_pr(result)
+    else:
+        raise AttnvizError(
+            f"this {result.metric} result ({result.protocol}) holds no precision-recall data: "
+            "evaluate with attnviz.pipeline.figures.evaluate_maps (or keep_matches=True)"
+        )
+    out = {}
+    for k, name in enumerate(result.class_names):
+        if name not in pr:
+            continue
+        rec, prec = pr[name][j]
+        out[name] = PRCurve(np.asarray(rec), np.asarray(prec), float(result.ap[k, j]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the two commands
+
+
+def _save(fig, stem: Path, formats: Sequence[str]) -> list[str]:
+    import matplotlib.pyplot as plt
+
+    written = []
+    try:
+        for ext in formats:
+            path = stem.with_name(f"{stem.name}.{ext}")
+            fig.savefig(path, format=ext)
+            written.append(path.name)
+    finally:
+        plt.close(fig)
+    return written
+
+
+def _safe_name(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return keep.strip("._") or "video"
+
+
+def write_figures(
+    maps: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | Sequence[AttentionOutput],
+    out_dir: str | os.PathLike[str],
+    *,
+    gt: Sequence[str | os.PathLike[str]] = (),
+    classes: str | os.PathLike[str] | None = None,
+    subset: str = "test",
+    video: str | os.PathLike[str] | None = None,
+    videos: str | os.PathLike[str] | None = None,
+    examples: int | Sequence[str] = 3,
+    num: int = 8,
+    pr_threshold: float | None = None,
+    formats: Sequence[str] = ("png", "pdf"),
+    params: LocalizeParams | None = None,
+    quiet: bool = True,
+) -> dict:
+    """Write every figure of the paper for ``maps`` into ``out_dir`` (all files or none).
+
+    For each example video: ``fig4_<video>`` (frames, spatial heatmaps, temporal gray levels),
+    ``fig5_<video>`` (predicted boxes red, ground-truth boxes blue when a spatial ground truth is
+    given), ``fig6_<video>`` (frames shaded by temporal weight, attention curve with ground-truth
+    segments). With ground truth, over all maps: ``pr_<metric>`` (precision-recall per class at
+    ``pr_threshold``), ``map_temporal`` / ``map_spatial`` (mAP against threshold) and
+    ``eval_<metric>.json`` (the ``--format json`` layout, for ``attnviz report``).
+
+    Args:
+        maps: ``maps.npz`` files or folders of them (see :func:`load_maps`), or records.
+        gt: ground-truth files (see :func:`read_ground_truth`), temporal and/or spatial.
+        classes: ``id name`` class list of a temporal ground truth (``classes.txt`` of
+            ``attnviz synth``; default THUMOS14's).
+        subset: the temporal ground truth's subset (``test``, ``val``, ...).
+        video: the video of a single maps file; ``videos``: a folder holding ``<video>.<ext>``
+            for each maps file (the ``videos/`` subfolder of ``attnviz synth`` output works too).
+            Without either, frames are drawn as gray canvases.
+        examples: how many videos get Figs. 4-6 (the first, by name), or their names.
+        num: frames per figure row.
+        pr_threshold: threshold of the precision-recall curves (default 0.3 temporal, 0.1
+            spatial: columns of the paper's Tables 6 and 5).
+        formats: file formats (``png``, ``pdf``, ``svg``).
+        params: localization parameters (default: the paper's).
+
+    Returns:
+        ``{"out": str, "files": [names], "results": {metric: EvalResult}, "notes": [str]}``.
+    """
+    from attnviz.io.atomic import atomic_dir
+    from attnviz.localize import boxes_from_attention
+    from attnviz.render.figures import (
+        paper_style,
+        plot_localization,
+        plot_map_vs_threshold,
+        plot_pr_curves,
+        plot_spatiotemporal,
+        plot_temporal_attention,
+        select_box_frames,
+        select_frames,
+    )
+
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad or not formats:
+        raise AttnvizError(f"--format takes png, pdf or svg, got {', '.join(bad) or 'nothing'}")
+    params = params or LocalizeParams()
+    if isinstance(maps, Sequence) and maps and isinstance(maps[0], AttentionOutput):
+        records = list(maps)
+    else:
+        records = load_maps(maps)  # type: ignore[arg-type]
+    records.sort(key=lambda o: o.video)
+    if video is not None and len(records) != 1:
+        raise AttnvizError(f"--video goes with one maps file, got {len(records)}: use --videos DIR")
+    temporal_gt = spatial_gt = None
+    for g in gt:
+        truth = read_ground_truth(g, subset=subset, classes=classes)
+        if isinstance(truth, TemporalGroundTruth):
+            temporal_gt = truth
+        else:
+            spatial_gt = truth
+    if isinstance(examples, int):
+        chosen = records[: max(0, examples)]
+    else:
+        by_name = {o.video: o for o in records}
+        unknown = [n for n in examples if n not in by_name]
+        if unknown:
+            raise AttnvizError(f"--example {unknown[0]!r}: no maps for this video")
+        chosen = [by_name[n] for n in examples]
+    notes: list[str] = []
+    out_path = Path(out_dir)
+    try:
+        out_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AttnvizError(
+            f"{out_path}: cannot create the output folder ({exc.strerror})"
+        ) from None
+    if not os.access(out_path, os.W_OK):
+        raise AttnvizError(f"{out_path}: output folder is not writable")
+    results = (
+        evaluate_maps(records, temporal_gt=temporal_gt, spatial_gt=spatial_gt, params=params)
+        if (temporal_gt is not None or spatial_gt is not None)
+        else {}
+    )
+    files: list[str] = []
+    with atomic_dir(out_path) as tmp, paper_style():
+        for o in chosen:
+            name = _safe_name(o.video)
+            pred = boxes_from_attention(o, params)
+            gtb = gt_boxes_for(spatial_gt, o.video) if spatial_gt is not None else None
+            segs = gt_segments_for(temporal_gt, o.video) if temporal_gt is not None else []
+            src = Path(video) if video is not None else None
+            if src is None and videos is not None:
+                src = find_video(o.video, videos)
+                if src is None:
+                    notes.append(f"{o.video}: no video file in {videos}; frames drawn gray")
+            frames = None
+            if src is not None:
+                sel = select_frames(o, num)
+                box_sel = select_box_frames(o, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
+                wanted = sorted({int(o.frame_indices[t]) for t in (*sel, *box_sel)})
+                frames = load_frames(src, o, frames=wanted)
+            fig, _ = plot_spatiotemporal(o, frames, num=num)
+            files += _save(fig, tmp / f"fig4_{name}", formats)
+            fig, _ = plot_localization(o, frames, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
+            files += _save(fig, tmp / f"fig5_{name}", formats)
+            fig, _ = plot_temporal_attention(
+                o, frames, gt_segments=segs, num=num, threshold=params.threshold,
+                normalise=params.importance_norm,
+            )  # fmt: skip
+            files += _save(fig, tmp / f"fig6_{name}", formats)
+        if video is None and videos is None and chosen:
+            notes.append("no --video/--videos given: frames drawn as gray canvases")
+        for metric, r in results.items():
+            if "pr" in r.extra:
+                thr = pr_threshold
+                if thr is None:
+                    thr = 0.3 if metric == "temporal" else 0.1
+                if not any(abs(t - thr) < 1e-9 for t in r.thresholds):
+                    raise AttnvizError(
+                        f"--pr-threshold {thr:g} is not one of the evaluated thresholds "
+                        f"{', '.join(f'{t:g}' for t in r.thresholds)}"
+                    )
+                sym = "tIoU" if metric == "temporal" else "IoU"
+                label = "temporal" if metric == "temporal" else f"{metric}-mAP"
+                fig, _ = plot_pr_curves(
+                    pr_curves(r, thr), title=f"{label}, {r.protocol}, {sym} = {thr:g}"
+                )
+                files += _save(fig, tmp / f"pr_{metric}", formats)
+            from attnviz.io.atomic import atomic_write_text
+
+            atomic_write_text(tmp / f"eval_{metric}.json", json.dumps(r.to_dict(), indent=2) + "\n")
+            files.append(f"eval_{metric}.json")
+        if "temporal" in results:
+            fig, _ = plot_map_vs_threshold({"attention": results["temporal"]})
+            files += _save(fig, tmp / "map_temporal", formats)
+        spatial = {f"{m}-mAP": results[m] for m in ("frame", "video") if m in results}
+        if spatial:
+            fig, _ = plot_map_vs_threshold(spatial, title="Spatial localization (attention)")
+            files += _save(fig, tmp / "map_spatial", formats)
+    for r in results.values():
+        notes += [f"[{r.metric}] {w}" for w in r.warnings]
+    return {"out": str(out_path), "files": files, "results": results, "notes": notes}
+
+
+def write_report(
+    evals: Sequence[str | os.PathLike[str]] | Mapping[str, str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str] | None = None,
+    *,
+    paper: bool = False,
+    decimals: int = 1,
+) -> dict:
+    """The table layouts of evaluation results (``--format json`` files of ``eval-thumos`` /
+    ``eval-ucf24``, or ``eval_<metric>.json`` of :func:`write_figures`).
+
+    Results of one metric form one table, one row per result (``evals`` as ``{method: path}``;
+    a plain list names rows by file stem): temporal results the paper's Table 6 (``table6``),
+    frame-mAP and video-mAP results Table 5 (``table5_frame``, ``table5_video``). Each table is
+    written as ``.md``, ``.tex`` and ``.csv``; each result also gets its per-class layout of
+    :mod:`attnviz.report` as ``<method>_<metric>.txt`` and ``.md``.
+
+    Args:
+        paper: add the paper's published rows to each table.
+        out_dir: where to write (all files or none); ``None`` writes nothing.
+
+    Returns:
+        ``{"tables": {name: DataFrame}, "markdown": {name: str}, "latex": {name: str},
+        "files": [names]}``.
+    """
+    from attnviz.io.atomic import atomic_dir, atomic_write_text
+    from attnviz.render.tables import (
+        TABLE5_IOU,
+        TABLE6_TIOU,
+        localization_table,
+        table_latex,
+        table_markdown,
+    )
+    from attnviz.report import format_result
+
+    named = (
+        dict(evals) if isinstance(evals, Mapping) else {Path(p).stem: p for p in evals}  # type: ignore[misc]
+    )
+    if not named:
+        raise AttnvizError("no evaluation file given (--eval results.json)")
+    if not isinstance(evals, Mapping) and len(named) != len(evals):
+        raise AttnvizError("two --eval files have the same name: give them names (NAME=PATH)")
+    results = {name: read_eval(p) for name, p in named.items()}
+    groups: dict[str, dict[str, EvalResult]] = {}
+    for name, r in results.items():
+        table = "table6" if r.metric == "temporal" else f"table5_{r.metric}"
+        groups.setdefault(table, {})[name] = r
+    tables, md, tex = {}, {}, {}
+    for table, rs in groups.items():
+        temporal = table == "table6"
+        wanted = TABLE6_TIOU if temporal else TABLE5_IOU
+        first = next(iter(rs.values())).thresholds
+        have = {round(t, 9) for t in first}
+        cols = wanted if all(round(t, 9) in have for t in wanted) else first
+        from attnviz.render.tables import PAPER_TABLE5, PAPER_TABLE6
+
+        ref = (PAPER_TABLE6 if temporal else PAPER_TABLE5) if paper else None
+        df = localization_table(rs, thresholds=cols, reference=ref)
+        what = (
+            "Temporal localization mAP (%)"
+            if temporal
+            else f"Spatial localization {table.split('_')[1]}-mAP (%)"
+        )
+        protocols = ", ".join(sorted({r.protocol for r in rs.values()}))
+        sym = "tIoU" if temporal else "IoU"
+        caption = f"{what}, protocol {protocols}, at {sym} thresholds ALPHA"
+        tables[table] = df
+        md[table] = table_markdown(
+            df, decimals=decimals, caption=f"**{caption.replace('ALPHA', 'α')}**"
+        )
+        tex[table] = table_latex(
+            df,
+            decimals=decimals,
+            caption=caption.replace("ALPHA", "$\\alpha$"),
+            label=f"tab:{table}",
+        )
+    files: list[str] = []
+    if out_dir is not None:
+        out_path = Path(out_dir)
+        try:
+            out_path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AttnvizError(
+                f"{out_path}: cannot create the output folder ({exc.strerror})"
+            ) from None
+        with atomic_dir(out_path) as tmp:
+            for table, df in tables.items():
+                atomic_write_text(tmp / f"{table}.md", md[table])
+                atomic_write_text(tmp / f"{table}.tex", tex[table])
+                atomic_write_text(tmp / f"{table}.csv", df.to_csv(float_format="%.6g"))
+                files += [f"{table}.md", f"{table}.tex", f"{table}.csv"]
+            for name, r in results.items():
+                stem = f"{_safe_name(name)}_{r.metric}"
+                atomic_write_text(tmp / f"{stem}.txt", format_result(r, "table", per_class=True))
+                atomic_write_text(tmp / f"{stem}.md", format_result(r, "markdown", per_class=True))
+                files += [f"{stem}.txt", f"{stem}.md"]
+    return {"tables": tables, "markdown": md, "latex": tex, "files": files}
