@@ -60,7 +60,6 @@ PAPER_RC = {
     "legend.fontsize": 7,
     "figure.dpi": 150,
     "savefig.dpi": 200,
-    "savefig.bbox": "tight",
     "pdf.fonttype": 42,  # TrueType in PDFs: editable, and accepted by paper submission systems
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -463,15 +462,12 @@ def plot_temporal_attention(
         ax_top, ax_curve = axes
         fig = ax_top.figure
     else:
+        top = (TEXT_WIDTH - 0.4) * img.shape[0] / img.shape[1]  # inches the frames row needs
         if fig is None:
             import matplotlib.pyplot as plt
 
-            fig = plt.figure(
-                figsize=(TEXT_WIDTH, TEXT_WIDTH * img.shape[0] / img.shape[1] + 2.4),
-                layout="constrained",
-            )
-        ratio = max(0.35, TEXT_WIDTH * img.shape[0] / img.shape[1] / 1.8)
-        ax_top, ax_curve = fig.subplots(2, 1, height_ratios=[ratio, 1.0])
+            fig = plt.figure(figsize=(TEXT_WIDTH, top + 3.0), layout="constrained")
+        ax_top, ax_curve = fig.subplots(2, 1, height_ratios=[top + 0.4, 1.9])
     ax_top.imshow(img, interpolation="antialiased")
     ax_top.set_xticks(centres)
     ax_top.set_xticklabels(
