@@ -1,0 +1,160 @@
+"""``attnviz spatial-map``, ``temporal-map`` and ``localize``: thin wrappers over
+:mod:`attnviz.pipeline.explain`."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+
+from attnviz.cli._app import app, fail, info, warn
+
+_FRAMES = "Uniformly sample this many frames over the video (paper: 25)."
+_FPS = "Instead of --frames: sample at this rate, in sliding windows (paper, THUMOS14: 10)."
+_WINDOW = "Sampled frames per window (with --fps)."
+_STRIDE = "Window stride in sampled frames (with --fps)."
+_CKPT = "Model checkpoint (default: the model shipped with attnviz)."
+
+
+@contextlib.contextmanager
+def _video_warnings(quiet: bool) -> Iterator[None]:
+    """Print decoding warnings (truncated videos) as ``warning: ...`` lines on stderr."""
+    from attnviz.io.video import TruncatedVideoWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, TruncatedVideoWarning):
+                    if not quiet:
+                        warn(str(w.message))
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _report(summary: dict, quiet: bool) -> None:
+    typer.echo("top-5 classes:")
+    for name, p in summary["top5"]:
+        typer.echo(f"  {p:6.3f}  {name}")
+    extra = ", ".join(f"{k}: {summary[k]}" for k in ("frames", "boxes", "segments") if k in summary)
+    info(f"wrote {summary['out']} ({extra})", quiet)
+
+
+@app.command("spatial-map")
+def spatial_map_cmd(
+    video: Path = typer.Option(..., "--video", help="The video file."),
+    checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
+    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    frames: int = typer.Option(25, "--frames", help=_FRAMES),
+    fps: float = typer.Option(None, "--fps", help=_FPS),
+    window: int = typer.Option(25, "--window", help=_WINDOW),
+    stride: int = typer.Option(12, "--stride", help=_STRIDE),
+    threshold: float = typer.Option(0.5, "--threshold", help="Mask threshold (paper: 0.5)."),
+    alpha: float = typer.Option(0.5, "--alpha", help="Heatmap opacity in the overlay."),
+    colormap: str = typer.Option("jet", "--colormap", help="jet, turbo, inferno, viridis, hot."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
+) -> None:
+    """Where the model looks: overlay.mp4, strip.png (Fig. 4), boxes.csv, tubes.json, maps.npz;
+    prints the top-5 classes."""
+    from attnviz.localize import LocalizeParams
+    from attnviz.pipeline.explain import spatial_map
+
+    try:
+        params = LocalizeParams(threshold=threshold, window=window, stride=stride)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if colormap not in ("jet", "turbo", "inferno", "viridis", "hot"):
+        raise fail(f"--colormap must be jet, turbo, inferno, viridis or hot, got {colormap!r}")
+    with _video_warnings(quiet):
+        summary = spatial_map(
+            video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
+            stride=stride, threshold=threshold, device=device, precision=precision, alpha=alpha,
+            colormap=colormap, quiet=quiet, params=params,
+        )  # fmt: skip
+    _report(summary, quiet)
+
+
+@app.command("temporal-map")
+def temporal_map_cmd(
+    video: Path = typer.Option(..., "--video", help="The video file."),
+    checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
+    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    frames: int = typer.Option(25, "--frames", help=_FRAMES),
+    fps: float = typer.Option(None, "--fps", help=_FPS),
+    window: int = typer.Option(25, "--window", help=_WINDOW),
+    stride: int = typer.Option(12, "--stride", help=_STRIDE),
+    threshold: float = typer.Option(0.5, "--threshold", help="Importance threshold (paper: 0.5)."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
+) -> None:
+    """When the model looks: temporal.png (curve, segments shaded), segments.csv, run.txt
+    (THUMOS14 run file), maps.npz; prints the top-5 classes."""
+    from attnviz.localize import LocalizeParams
+    from attnviz.pipeline.explain import temporal_map
+
+    try:
+        params = LocalizeParams(threshold=threshold, window=window, stride=stride)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    with _video_warnings(quiet):
+        summary = temporal_map(
+            video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
+            stride=stride, threshold=threshold, device=device, precision=precision, quiet=quiet,
+            params=params,
+        )  # fmt: skip
+    _report(summary, quiet)
+
+
+@app.command("localize")
+def localize_cmd(
+    maps: Path = typer.Option(..., "--maps", help="maps.npz written by attnviz or another model."),
+    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    threshold: float = typer.Option(0.5, "--threshold", help="Threshold for masks and importance."),
+    mask_norm: str = typer.Option("none", "--mask-norm", help="none, frame or clip (min-max)."),
+    largest_component: bool = typer.Option(
+        False, "--largest-component", help="Keep the largest region above threshold only."
+    ),
+    box_score: str = typer.Option(
+        "prob_x_mean_mask", "--box-score", help="prob_x_mean_mask, prob or mean_mask."
+    ),
+    importance: str = typer.Option(
+        None,
+        "--importance",
+        help="Recompute frame importance from the temporal weights: mean, max or last "
+        "(default: the stored curve).",
+    ),
+    importance_norm: str = typer.Option("minmax", "--importance-norm", help="minmax or max."),
+    segment_score: str = typer.Option(
+        "prob_x_mean_importance",
+        "--segment-score",
+        help="prob_x_mean_importance, prob or mean_importance.",
+    ),
+    class_index: int = typer.Option(
+        None, "--class", help="Localize this class index (default: the top class)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="No notes on stderr."),
+) -> None:
+    """Saved attention maps -> boxes.csv, tubes.json, segments.csv and a THUMOS14 run file, by
+    the same rules as spatial-map and temporal-map."""
+    from attnviz.localize import LocalizeParams
+    from attnviz.pipeline.explain import localize_maps
+
+    try:
+        params = LocalizeParams(
+            threshold=threshold, mask_norm=mask_norm, largest_component=largest_component,
+            box_score=box_score, importance=importance or "mean",
+            importance_norm=importance_norm, segment_score=segment_score,
+            class_index=class_index,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    summary = localize_maps(maps, out, params=params, importance=importance)
+    _report(summary, quiet)
