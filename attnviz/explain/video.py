@@ -198,10 +198,13 @@ def explain_video_methods(
     """
     from tqdm.auto import tqdm
 
+    from attnviz.explain.clip import BASELINES
     from attnviz.io.video import iter_sampled, sample_uniform, stream_fps
 
     if model.backbone is None:
         raise AttnvizError("this model takes cached features, not video frames")
+    if baseline not in BASELINES:
+        raise AttnvizError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     path = Path(video)
     vid = path.stem if name is None else name
     runner = _Runner(
@@ -229,9 +232,10 @@ def explain_video_methods(
                 fps=info.fps,
                 windowed=False,
             )
-        if fps <= 0 or window < 1 or stride < 1:
+        if not fps > 0 or window < 1 or not 1 <= stride <= window:
             raise AttnvizError(
-                f"need fps > 0, window >= 1, stride >= 1; got {fps}, {window}, {stride}"
+                f"need fps > 0 and 1 <= stride <= window; got fps={fps}, window={window}, "
+                f"stride={stride}"
             )
         vfps = stream_fps(path)
         buf: deque[np.ndarray] = deque(maxlen=window)

@@ -1,0 +1,104 @@
+"""``attnviz compare-explanations``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from attnviz.cli._app import app, fail
+
+
+@app.command("compare-explanations")
+def compare_explanations_cmd(
+    data: Path = typer.Option(
+        ...,
+        "--data",
+        help="Data folder with ground truth: videos/, <split>.csv, classes.txt, annotations/ "
+        "and/or gt_tubes.json (what attnviz synth writes).",
+    ),
+    checkpoint: Path = typer.Option(
+        None, "--checkpoint", help="Model checkpoint (default: the embedded model)."
+    ),
+    methods: str = typer.Option(
+        "attention,gradcam,occlusion,ig", "--methods", help="Comma list of methods to compare."
+    ),
+    out: Path = typer.Option(Path("compare"), "--out", help="Output folder."),
+    split: str = typer.Option("test", "--split", help="Which split of the data folder."),
+    temporal_gt: Path = typer.Option(
+        None, "--temporal-gt", help="THUMOS14-style ground truth (default DIR/annotations)."
+    ),
+    spatial_gt: Path = typer.Option(
+        None, "--spatial-gt", help="UCF101-24-style tubes (default DIR/gt_tubes.json)."
+    ),
+    classes: Path = typer.Option(
+        None, "--classes", help="'id name' class list (default DIR/classes.txt)."
+    ),
+    max_videos: int = typer.Option(None, "--max-videos", help="Only the first N videos."),
+    frames: int = typer.Option(25, "--frames", help="Uniformly sampled frames (paper: 25)."),
+    fps: float = typer.Option(None, "--fps", help="Instead: sample at this rate in windows."),
+    window: int = typer.Option(25, "--window", help="Sampled frames per window (with --fps)."),
+    stride: int = typer.Option(12, "--stride", help="Window stride in samples (with --fps)."),
+    baseline: str = typer.Option(
+        "blur", "--baseline", help="How frames/cells are removed: blur, zero or mean."
+    ),
+    batch: int = typer.Option(16, "--batch", help="Perturbed clips per forward pass."),
+    ig_steps: int = typer.Option(32, "--ig-steps", help="Integrated-gradients path points."),
+    ig_space: str = typer.Option(
+        "features", "--ig-space", help="Integrated gradients on features or pixels."
+    ),
+    occlusion_window: int = typer.Option(
+        1, "--occlusion-window", help="Frames dropped together for temporal occlusion."
+    ),
+    occlusion_spatial_window: int = typer.Option(
+        5, "--occlusion-spatial-window", help="Frames per block of spatial occlusion."
+    ),
+    spatial_steps: int = typer.Option(
+        16, "--spatial-steps", help="Steps of the spatial deletion/insertion curves."
+    ),
+    random_orders: int = typer.Option(
+        3, "--random-orders", help="Random orders averaged for the baseline curves."
+    ),
+    sanity_videos: int = typer.Option(
+        4, "--sanity-videos", help="Videos of the randomisation check (0: skip)."
+    ),
+    threshold: float = typer.Option(
+        0.5, "--threshold", help="Binarisation threshold (paper: 0.5)."
+    ),
+    figure_video: str = typer.Option(
+        None,
+        "--figure-video",
+        help="Video key shown in maps.png (default: the first with ground truth).",
+    ),
+    save_maps: bool = typer.Option(
+        False, "--save-maps", help="Also write maps/<method>/<video>.npz for attnviz localize."
+    ),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    seed: int = typer.Option(0, "--seed", help="Seed of random orders and re-initialisation."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+) -> None:
+    """Attention vs Grad-CAM, occlusion and integrated gradients: one table (localization,
+    faithfulness, sanity), deletion/insertion curves and the maps side by side."""
+    from attnviz.localize import LocalizeParams
+    from attnviz.pipeline.compare import compare_explanations
+
+    if fps is not None and fps <= 0:
+        raise fail(f"--fps must be positive, got {fps}")
+    if frames < 1:
+        raise fail(f"--frames must be >= 1, got {frames}")
+    try:
+        params = LocalizeParams(threshold=threshold, window=window, stride=stride)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    summary = compare_explanations(
+        data, out, checkpoint=checkpoint, methods=methods.split(","), split=split,
+        temporal_gt=temporal_gt, spatial_gt=spatial_gt, classes=classes, max_videos=max_videos,
+        frames=frames, fps=fps, window=window, stride=stride, baseline=baseline, batch=batch,
+        ig_steps=ig_steps, ig_space=ig_space, occlusion_window=occlusion_window,
+        occlusion_spatial_window=occlusion_spatial_window, spatial_steps=spatial_steps,
+        random_orders=random_orders, sanity_videos=sanity_videos, params=params,
+        figure_video=figure_video, save_maps=save_maps, device=device, seed=seed, quiet=quiet,
+    )  # fmt: skip
+    typer.echo(summary["markdown"])
+    if not quiet:
+        typer.echo(f"wrote {summary['out']} ({summary['videos']} videos)", err=True)
