@@ -132,16 +132,18 @@ def load_frames(
     video: str | os.PathLike[str],
     out: AttentionOutput,
     *,
-    frames: Sequence[int] | None = None,
+    frame_numbers: Sequence[int] | None = None,
     max_height: int | None = 360,
 ) -> dict[int, np.ndarray]:
     """The sampled frames of ``video`` that ``out`` was computed on.
 
     Args:
-        video: the video file.
+        video: the video file, or a folder holding ``<out.video>.<ext>`` (see
+            :func:`find_video`).
         out: its attention (``out.frame_indices`` are 1-based source frame numbers).
-        frames: the 1-based frame numbers wanted (default: all of ``out.frame_indices``; a figure
-            of 8 frames only needs those, see :func:`attnviz.render.figures.select_frames`).
+        frame_numbers: the 1-based frame numbers wanted (default: all of ``out.frame_indices``;
+            a figure of 8 frames only needs those, see
+            :func:`attnviz.render.figures.select_frames`).
         max_height: frames taller than this are scaled down (figures only need thumbnails; the
             figure functions rescale boxes to the image size). ``None`` keeps the source size.
 
@@ -152,7 +154,12 @@ def load_frames(
 
     from attnviz.io.video import iter_frames
 
-    wanted = np.asarray(out.frame_indices if frames is None else frames, dtype=np.int64)
+    if Path(video).is_dir():
+        found = find_video(out.video, video)
+        if found is None:
+            raise AttnvizError(f"{video}: no video file named {out.video!r} in this folder")
+        video = found
+    wanted = np.asarray(out.frame_indices if frame_numbers is None else frame_numbers, np.int64)
     uniq = np.unique(wanted)
     if len(uniq) and uniq[0] < 1:
         raise ValueError(f"frame numbers are 1-based, got {int(uniq[0])}")
@@ -585,7 +592,7 @@ def write_figures(
                 sel = select_frames(o, num)
                 box_sel = select_box_frames(o, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
                 wanted = sorted({int(o.frame_indices[t]) for t in (*sel, *box_sel)})
-                frames = load_frames(src, o, frames=wanted)
+                frames = load_frames(src, o, frame_numbers=wanted)
             fig, _ = plot_spatiotemporal(o, frames, num=num)
             files += _save(fig, tmp / f"fig4_{name}", formats)
             fig, _ = plot_localization(o, frames, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))

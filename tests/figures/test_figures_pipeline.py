@@ -181,14 +181,16 @@ def test_load_frames_reads_the_sampled_frames(tmp_path):
     assert find_video("vid_a", tmp_path) == video
     assert find_video("vid_x", tmp_path) is None
     out = make_output("vid_a")
-    got = load_frames(video, out, frames=[1, 19], max_height=30)
+    got = load_frames(tmp_path, out, frame_numbers=[1, 19], max_height=30)
     assert sorted(got) == [1, 19]
     assert got[19].shape == (30, 40, 3)
+    with pytest.raises(AttnvizError, match="no video file named 'vid_x'"):
+        load_frames(tmp_path, make_output("vid_x"))
     assert abs(int(got[19].mean()) - 180) <= 4  # source frame 19 (0-based 18) is 10 * 18
     from attnviz.io.video import TruncatedVideoWarning
 
     with pytest.raises(AttnvizError, match=r"frames \[41\]"), pytest.warns(TruncatedVideoWarning):
-        load_frames(video, out, frames=[41])
+        load_frames(video, out, frame_numbers=[41])
 
 
 def test_write_figures_all_files_with_ground_truth(tmp_path):
