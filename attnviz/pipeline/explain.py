@@ -37,6 +37,7 @@ from attnviz.localize import (
     boxes_from_attention,
     mask_to_box,
     normalise_importance,
+    segment_bounds,
     segments_from_attention,
     tubes_from_attention,
     with_importance,
@@ -681,6 +682,7 @@ def _plot_curve(path: Path, out: AttentionOutput, params: LocalizeParams) -> Non
             segments=[(s.start, s.end) for s in segs],
             threshold=params.threshold,
             title=f"{out.video}: {out.class_names[k]} ({out.scores[k]:.2f})",
+            time_range=(0.0, float(segment_bounds(out.timestamps)[-1])),
         )
         fig.tight_layout()
         fig.savefig(path)

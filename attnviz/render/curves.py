@@ -18,6 +18,7 @@ def plot_temporal_curve(
     gt_segments: Sequence[tuple[float, float]] = (),
     threshold: float | None = 0.5,
     title: str | None = None,
+    time_range: tuple[float, float] | None = None,
 ):
     """Plot normalised importance against time (seconds), predicted segments shaded red and
     ground-truth segments shaded blue, the threshold dashed. Draws on ``ax`` (a new figure
@@ -27,6 +28,8 @@ def plot_temporal_curve(
         timestamps (ndarray[T]): seconds of the sampled frames.
         importance (ndarray[T]): normalised importance in [0, 1].
         segments, gt_segments: ``(start, end)`` seconds.
+        time_range: the x-axis limits in seconds (default: the first to the last timestamp,
+            widened to the segments).
     """
     ts = np.asarray(timestamps, dtype=np.float64)
     imp = np.asarray(importance, dtype=np.float64)
@@ -46,8 +49,12 @@ def plot_temporal_curve(
     ax.set_xlabel("time (s)")
     ax.set_ylabel("normalised importance")
     ax.set_ylim(-0.02, 1.05)
-    if len(ts):
-        ax.set_xlim(float(ts[0]), float(ts[-1]) if ts[-1] > ts[0] else float(ts[0]) + 1.0)
+    if time_range is not None:
+        ax.set_xlim(float(time_range[0]), float(time_range[1]))
+    elif len(ts):
+        lo = min([float(ts[0])] + [float(s) for s, _ in (*segments, *gt_segments)])
+        hi = max([float(ts[-1])] + [float(e) for _, e in (*segments, *gt_segments)])
+        ax.set_xlim(lo, hi if hi > lo else lo + 1.0)
     if title:
         ax.set_title(title)
     handles, labels = ax.get_legend_handles_labels()

@@ -83,6 +83,10 @@ def test_curve_takes_an_ax_and_returns_fig_and_ax():
     )
     assert got == (fig, ax)
     assert len(ax.patches) == 2 and ax.get_xlabel() == "time (s)"
+    assert ax.get_xlim() == (0.0, 4.0)
+    plt.close(fig)
+    fig, ax = plot_temporal_curve(None, np.arange(3.0), np.zeros(3), time_range=(0, 9))
+    assert ax.get_xlim() == (0.0, 9.0)
     plt.close(fig)
     fig2, ax2 = plot_temporal_curve(None, np.arange(3.0), np.zeros(3))
     assert ax2.figure is fig2
