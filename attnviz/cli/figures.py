@@ -99,17 +99,15 @@ def report_cmd(
         raise fail(f"--format must be markdown, latex or none, got {fmt!r}")
     if not 0 <= decimals <= 6:
         raise fail(f"--decimals must be in 0..6, got {decimals}")
-    named: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
     for item in eval_:
         name, sep, path = item.partition("=")
         if not sep:
             name, path = Path(item).stem, item
         if not name or not path:
             raise fail(f"--eval takes PATH or NAME=PATH, got {item!r}")
-        if name in named:
-            raise fail(f"--eval: two results named {name!r}: name them NAME=PATH")
-        named[name] = path
-    summary = write_report(named, out, paper=paper, decimals=decimals)
+        pairs.append((name, path))
+    summary = write_report(pairs, out, paper=paper, decimals=decimals)
     if fmt != "none":
         texts = summary["markdown"] if fmt == "markdown" else summary["latex"]
         typer.echo("\n".join(texts.values()), nl=False)

@@ -637,7 +637,8 @@ def write_figures(
 
 
 def write_report(
-    evals: Sequence[str | os.PathLike[str]] | Mapping[str, str | os.PathLike[str]],
+    evals: Sequence[str | os.PathLike[str] | tuple[str, str | os.PathLike[str]]]
+    | Mapping[str, str | os.PathLike[str]],
     out_dir: str | os.PathLike[str] | None = None,
     *,
     paper: bool = False,
@@ -646,8 +647,9 @@ def write_report(
     """The table layouts of evaluation results (``--format json`` files of ``eval-thumos`` /
     ``eval-ucf24``, or ``eval_<metric>.json`` of :func:`write_figures`).
 
-    Results of one metric form one table, one row per result (``evals`` as ``{method: path}``;
-    a plain list names rows by file stem): temporal results the paper's Table 6 (``table6``),
+    Results of one metric form one table, one row per result (``evals`` as ``{method: path}``
+    or ``(method, path)`` pairs, so that one method can have a row in several tables; a plain
+    path names its row by the file stem): temporal results the paper's Table 6 (``table6``),
     frame-mAP and video-mAP results Table 5 (``table5_frame``, ``table5_video``). Each table is
     written as ``.md``, ``.tex`` and ``.csv``; each result also gets its per-class layout of
     :mod:`attnviz.report` as ``<method>_<metric>.txt`` and ``.md``.
@@ -670,17 +672,23 @@ def write_report(
     )
     from attnviz.report import format_result
 
-    named = (
-        dict(evals) if isinstance(evals, Mapping) else {Path(p).stem: p for p in evals}  # type: ignore[misc]
-    )
-    if not named:
+    if isinstance(evals, Mapping):
+        pairs = [(str(k), v) for k, v in evals.items()]
+    else:
+        pairs = [
+            (str(e[0]), e[1]) if isinstance(e, tuple) else (Path(e).stem, e)
+            for e in evals  # type: ignore[union-attr]
+        ]
+    if not pairs:
         raise AttnvizError("no evaluation file given (--eval results.json)")
-    if not isinstance(evals, Mapping) and len(named) != len(evals):
-        raise AttnvizError("two --eval files have the same name: give them names (NAME=PATH)")
-    results = {name: read_eval(p) for name, p in named.items()}
+    loaded = [(name, read_eval(p)) for name, p in pairs]
     groups: dict[str, dict[str, EvalResult]] = {}
-    for name, r in results.items():
+    for name, r in loaded:
         table = "table6" if r.metric == "temporal" else f"table5_{r.metric}"
+        if name in groups.get(table, {}):
+            raise AttnvizError(
+                f"two {r.metric} results named {name!r} (one table row each): name them NAME=PATH"
+            )
         groups.setdefault(table, {})[name] = r
     tables, md, tex = {}, {}, {}
     for table, rs in groups.items():
@@ -726,7 +734,7 @@ def write_report(
                 atomic_write_text(tmp / f"{table}.tex", tex[table])
                 atomic_write_text(tmp / f"{table}.csv", df.to_csv(float_format="%.6g"))
                 files += [f"{table}.md", f"{table}.tex", f"{table}.csv"]
-            for name, r in results.items():
+            for name, r in loaded:
                 stem = f"{_safe_name(name)}_{r.metric}"
                 atomic_write_text(tmp / f"{stem}.txt", format_result(r, "table", per_class=True))
                 atomic_write_text(tmp / f"{stem}.md", format_result(r, "markdown", per_class=True))

@@ -266,3 +266,16 @@ def test_write_report_tables_and_per_class_layouts(tmp_path):
     assert "Jump" in txt and "65.00" in txt  # per-class layout of attnviz.report
     with pytest.raises(AttnvizError, match="no evaluation file"):
         write_report([])
+
+
+def test_write_report_one_method_in_several_tables(tmp_path):
+    t = make_result("temporal", (0.1, 0.2, 0.3, 0.4, 0.5), [0.7, 0.6, 0.5, 0.4, 0.3])
+    f = make_result("frame", (0.05, 0.1, 0.2, 0.3), [0.6, 0.5, 0.4, 0.3], "act")
+    (tmp_path / "t.json").write_text(json.dumps(t.to_dict()))
+    (tmp_path / "f.json").write_text(json.dumps(f.to_dict()))
+    rep = write_report([("attention", tmp_path / "t.json"), ("attention", tmp_path / "f.json")])
+    assert list(rep["tables"]["table6"].index) == ["attention"]
+    assert list(rep["tables"]["table5_frame"].index) == ["attention"]
+    assert rep["files"] == []
+    with pytest.raises(AttnvizError, match="two temporal results named 't'"):
+        write_report([tmp_path / "t.json", ("t", tmp_path / "t.json")])
