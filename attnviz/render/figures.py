@@ -241,7 +241,9 @@ def plot_spatiotemporal(
     gap = 2
     strip = attention_strip(tiles, out.mask[sel], imp, height=height, gap=gap, colormap=colormap)
     _, centres = _hconcat(tiles, gap)
-    fig, ax = _new_ax(ax, (TEXT_WIDTH, TEXT_WIDTH * strip.shape[0] / strip.shape[1] + 0.9))
+    # the image's width once the row names (and the two colorbars) have their room
+    img_w = TEXT_WIDTH - 0.8 - (1.5 if colorbar else 0.0)
+    fig, ax = _new_ax(ax, (TEXT_WIDTH, img_w * strip.shape[0] / strip.shape[1] + 0.75))
     ax.imshow(strip, interpolation="antialiased")
     ax.set_xticks(centres)
     ax.set_xticklabels([_seconds(float(out.timestamps[t])) for t in sel])
@@ -369,7 +371,7 @@ def plot_localization(
         labels.append(label)
     gap = 3
     img, centres = _hconcat(tiles, gap)
-    fig, ax = _new_ax(ax, (TEXT_WIDTH, TEXT_WIDTH * img.shape[0] / img.shape[1] + 0.8))
+    fig, ax = _new_ax(ax, (TEXT_WIDTH, (TEXT_WIDTH - 0.2) * img.shape[0] / img.shape[1] + 1.0))
     ax.imshow(img, interpolation="antialiased")
     ax.set_xticks(centres)
     ax.set_xticklabels(labels)
