@@ -223,3 +223,29 @@ def test_other_video_label_title():
     _, ax = plot_spatiotemporal(o, None, num=2, height=20, colorbar=False)
     assert ax.get_title() == "clip_b: Run (p = 0.70)"
     assert len(ax.figure.axes) == 1
+
+
+def test_long_video_with_sliding_windows(frames):
+    """Maps of a long video (``temporal`` as ``[W, n, n]`` windows): the figures only use the
+    stitched per-frame importance and draw ``num`` of the frames."""
+    import dataclasses
+
+    n_frames = 120
+    base = make_output()
+    imp = np.ones(n_frames, np.float32)
+    imp[50:70] = 4.0
+    long = dataclasses.replace(
+        base,
+        frame_indices=np.arange(1, n_frames + 1) * 3,
+        timestamps=np.arange(n_frames) * 0.6,
+        mask=np.repeat(base.mask[:1], n_frames, axis=0),
+        temporal=np.full((9, 25, 25), 1 / 25, np.float32),
+        frame_importance=imp / imp.sum(),
+        window_starts=np.r_[np.arange(8) * 12, 95],
+    )
+    _, ax = plot_spatiotemporal(long, None, num=6, height=20)
+    assert _ticks(ax)[-1] == "71.4 s"
+    _, (top, curve) = plot_temporal_attention(long, None, num=4, height=20)
+    assert len(curve.get_lines()[0].get_xdata()) == n_frames
+    xs = [_span(p) for p in curve.patches if isinstance(p, Polygon | Rectangle)]
+    assert len(xs) == 1 and 29.0 <= xs[0][0] <= 30.0 and 41.4 <= xs[0][1] <= 42.0
