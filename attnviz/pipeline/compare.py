@@ -353,8 +353,20 @@ class _Scorer:
         return evaluate_thumos(self.temporal, dets, protocol="thumos14", tiou=tiou)
 
 
+def _present_map(result) -> np.ndarray:
+    """mAP over the classes that have ground truth among the compared videos (ACT's frame- and
+    video-mAP count absent classes as AP 0, which would only dilute a subset's numbers)."""
+    npos = result.extra.get("npos") if isinstance(result.extra, Mapping) else None
+    if not npos:
+        return np.asarray(result.mAP, dtype=np.float64)
+    present = np.array([npos.get(c, 0) > 0 for c in result.class_names], dtype=bool)
+    if not present.any():
+        return np.zeros(len(result.thresholds))
+    return np.asarray(result.ap, dtype=np.float64)[present].mean(axis=0)
+
+
 def _at(result, t: float) -> float:
-    for th, v in zip(result.thresholds, result.mAP, strict=True):
+    for th, v in zip(result.thresholds, _present_map(result), strict=True):
         if math.isclose(th, t):
             return float(v)
     return float("nan")
@@ -690,7 +702,7 @@ def _map_rows(method: str, result) -> list[tuple]:
     kind = {"frame": "frame-mAP", "video": "video-mAP", "temporal": "temporal mAP"}[result.metric]
     return [
         (method, kind, result.protocol, float(t), float(v))
-        for t, v in zip(result.thresholds, result.mAP, strict=True)
+        for t, v in zip(result.thresholds, _present_map(result), strict=True)
     ]
 
 

@@ -104,3 +104,16 @@ def test_compare_rejects_a_model_of_other_classes(dataset, tmp_path, tiny_model)
     with pytest.raises(AttnvizError, match="share no name"):
         compare_explanations(dataset, tmp_path / "o", checkpoint=ckpt, quiet=True)
     assert not (tmp_path / "o" / "table.csv").exists()
+
+
+def test_map_is_over_classes_present_in_the_compared_videos():
+    from attnviz.pipeline.compare import _at
+    from attnviz.types import EvalResult
+
+    r = EvalResult(
+        metric="frame", protocol="act", thresholds=(0.3, 0.5), class_names=("a", "b", "c"),
+        ap=np.array([[1.0, 0.5], [0.0, 0.0], [0.5, 0.25]]), mAP=np.array([0.5, 0.25]),
+        extra={"npos": {"a": 3, "b": 0, "c": 1}},
+    )  # fmt: skip
+    assert _at(r, 0.3) == pytest.approx(0.75) and _at(r, 0.5) == pytest.approx(0.375)
+    assert np.isnan(_at(r, 0.1))
