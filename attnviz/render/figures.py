@@ -590,7 +590,8 @@ def plot_map_vs_threshold(
             f"results mix temporal and spatial metrics {sorted(metrics)}: plot them on two axes"
         )
     metric = "temporal" if "temporal" in metrics else "/".join(sorted(metrics))
-    fig, ax = _new_ax(ax, (COLUMN_WIDTH, COLUMN_WIDTH * 0.75))
+    wide = len(results) + len(reference or {}) > 2
+    fig, ax = _new_ax(ax, (COLUMN_WIDTH * (1.5 if wide else 1.0), COLUMN_WIDTH * 0.75))
     scale = 100.0 if percent else 1.0
     markers = "osD^vP*Xh"
     for i, (name, r) in enumerate(results.items()):
@@ -613,5 +614,8 @@ def plot_map_vs_threshold(
         else:
             title = f"Spatial localization, {metric}-mAP ({protocols})"
     ax.set_title(title)
-    ax.legend(frameon=False)
+    if len(ax.get_lines()) > 2:  # beside the axes: published lines must stay visible
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    else:
+        ax.legend(frameon=False)
     return fig, ax
