@@ -508,7 +508,7 @@ def compare_explanations(
     for key, path in tqdm(dataset.videos.items(), desc="videos", unit="video", disable=quiet):
         res = explain_video_methods(
             path, model, explainers, frames=frames, fps=fps, window=window, stride=stride,
-            baseline=baseline, name=key, on_clip=on_clip, timings=timings, quiet=True,
+            baseline=baseline, name=key, on_clip=on_clip, timings=timings, quiet=quiet,
         )  # fmt: skip
         first = next(iter(res.values()))
         if key in dataset.labels:
