@@ -332,7 +332,7 @@ def plot_localization(
             a predicted box (over all frames if none has).
         height: pixel height of each tile.
         overlay: blend the spatial heatmap over the frames with this alpha (0: plain frames as
-            in the paper). Always 0.5 when ``frames`` is ``None``.
+            in the paper), with a colorbar. Always 0.5 when ``frames`` is ``None``.
         title: axis title (default: video, predicted class and its probability).
         show_iou: write under each frame the IoU of its best predicted box with the ground truth.
 
@@ -381,6 +381,8 @@ def plot_localization(
     for side in ax.spines.values():
         side.set_visible(False)
     ax.set_title(title if title is not None else _title(out))
+    if alpha > 0:  # the heatmap blended over the frames needs its scale
+        _colorbar(fig, ax, _cv_colormap(colormap), 0.0, 1.0, "spatial attention")
     from matplotlib.patches import Patch
 
     ax.legend(

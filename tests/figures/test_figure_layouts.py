@@ -108,6 +108,7 @@ def test_fig5_boxes_blue_and_red_with_iou_under_each_frame(out, frames):
     assert ticks == ["0.8 s\nIoU 0.50", "1.6 s\nIoU 0.50", "2.8 s\nno box"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["ground truth", "prediction"]
+    assert fig.axes == [ax]  # plain frames as in the paper: no heatmap, no colorbar
 
 
 def test_fig5_rescales_boxes_to_smaller_frames(out):
@@ -127,8 +128,9 @@ def test_fig5_accepts_box_records(out, frames):
 
     boxes = boxes_from_attention(out)
     assert len(boxes) == T
-    _, ax = plot_localization(out, frames, pred_boxes=boxes, num=2, height=40, overlay=0.4)
+    fig, ax = plot_localization(out, frames, pred_boxes=boxes, num=2, height=40, overlay=0.4)
     assert _colour_count(ax.get_images()[0].get_array(), (255, 0, 0)) > 20
+    assert [a.get_ylabel() for a in fig.axes if a is not ax] == ["spatial attention"]
 
 
 def _span(p) -> tuple[float, float]:
