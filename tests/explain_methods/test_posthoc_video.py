@@ -71,3 +71,20 @@ def test_missing_video_is_one_clear_error(model, tmp_path):
 
     with pytest.raises(AttnvizError, match="not found"):
         explain_video_methods(tmp_path / "none.mp4", model, ["attention"], quiet=True)
+
+
+def test_windowed_attention_matches_the_explain_command(model, write_video, tmp_path):
+    from attnviz.pipeline.explain import explain_video
+
+    video = write_video(tmp_path / "x.avi", 40, fps=10.0)
+    att = explain_video_methods(
+        video, model, ["attention"], fps=5.0, window=8, stride=5, quiet=True
+    )
+    ref = explain_video(video, model=model, fps=5.0, window=8, stride=5, quiet=True)
+    att = att["attention"]
+    np.testing.assert_array_equal(att.frame_indices, ref.frame_indices)
+    np.testing.assert_array_equal(att.window_starts, ref.window_starts)
+    np.testing.assert_allclose(att.mask, ref.mask, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(att.frame_importance, ref.frame_importance, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(att.temporal, ref.temporal, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(att.scores, ref.scores, rtol=1e-4, atol=1e-7)
