@@ -15,16 +15,20 @@ Detections (:func:`read_detections`):
   ``class_id`` is the id of the class list, the UCF101 id for THUMOS14);
 * ActivityNet results JSON ``{"results": {video: [{"segment": [s, e], "label": name or id,
   "score": x}]}}``;
-* CSV ``video,t_start,t_end,label,score`` (label = class name or id; a header row is optional).
+* CSV ``video,t_start,t_end,label,score`` (label = class name or id; a header row is optional,
+  and when present it may name the columns in any order).
 
-Every file may be gzip-compressed. Errors name the file, the line and the field.
+Every file may be gzip-compressed. Numbers are read as the official code reads them (the double
+nearest to the decimal written). Errors name the file, the line and the field.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -37,8 +41,10 @@ from attnviz.io.textfiles import read_text
 from attnviz.types import TemporalDetections, TemporalGroundTruth
 
 __all__ = [
+    "PRED_FORMATS",
     "Detections",
     "default_class_list",
+    "detection_format",
     "read_class_list",
     "read_detections",
     "read_thumos_gt",
@@ -47,8 +53,10 @@ __all__ = [
 
 PRED_FORMATS = ("run", "json", "csv")
 
-
 Detections = TemporalDetections
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf|infinity)", re.I)
+_INTEGER = re.compile(r"[+-]?\d+(?:\.0*)?")
 
 
 # --------------------------------------------------------------------------- class lists
@@ -68,11 +76,18 @@ def _parse_class_list(text: str, source: str) -> tuple[tuple[int, ...], tuple[st
             raise InputError(
                 f'{source}, line {lineno}, field "id": {parts[0]!r} is not an integer'
             ) from None
+        if parts[1] in names:
+            raise InputError(f'{source}, line {lineno}, field "name": duplicate class {parts[1]!r}')
+        if ids[-1] in ids[:-1]:
+            raise InputError(f'{source}, line {lineno}, field "id": duplicate id {ids[-1]}')
+        if parts[1] == "Ambiguous":
+            raise InputError(
+                f'{source}, line {lineno}, field "name": "Ambiguous" is reserved for the '
+                "segments that the THUMOS14 protocols ignore"
+            )
         names.append(parts[1])
     if not names:
         raise InputError(f"{source}: empty class list")
-    if len(set(ids)) != len(ids) or len(set(names)) != len(names):
-        raise InputError(f"{source}: duplicate class id or name")
     return tuple(ids), tuple(names)
 
 
@@ -93,6 +108,64 @@ def read_class_list(path: str | os.PathLike[str] | None) -> tuple[tuple[int, ...
     return _parse_class_list(read_text(path), str(path))
 
 
+# --------------------------------------------------------------------------- helpers
+def _numbers(tokens: Sequence[str], field: str, path, lines: Sequence[int]) -> np.ndarray:
+    """Parse decimal numbers; NaN, infinities and anything else is an error naming the line."""
+    try:
+        values = np.asarray(tokens, dtype=np.float64) if len(tokens) else np.zeros(0)
+        ok = all("_" not in t for t in tokens)
+    except ValueError:
+        ok = False
+        values = None
+    if values is not None and ok and np.isfinite(values).all():
+        return values
+    for i, tok in enumerate(tokens):
+        t = tok.strip()
+        if not _NUMBER.fullmatch(t):
+            raise InputError(f'{path}, line {lines[i]}, field "{field}": {tok!r} is not a number')
+        v = float(t)
+        if v != v:
+            raise InputError(f'{path}, line {lines[i]}, field "{field}": {tok!r} is NaN')
+        if not np.isfinite(v):
+            raise InputError(f'{path}, line {lines[i]}, field "{field}": {tok!r} is not finite')
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _class_lookup(
+    tokens: Sequence[str],
+    ids: Sequence[int],
+    names: Sequence[str],
+    path,
+    lines: Sequence[int],
+    field: str,
+) -> np.ndarray:
+    """Class index of each token: a class name (when ``names`` is given) or an id."""
+    by_name = {n: k for k, n in enumerate(names)}
+    by_id = {int(i): k for k, i in enumerate(ids)}
+    cache: dict[str, int] = {}
+    out = np.empty(len(tokens), dtype=np.int64)
+    for i, tok in enumerate(tokens):
+        k = cache.get(tok)
+        if k is None:
+            t = tok.strip()
+            k = by_name.get(t)
+            if k is None and _INTEGER.fullmatch(t):
+                k = by_id.get(int(float(t)))
+            if k is None:
+                known = (
+                    f"ids {', '.join(map(str, ids[:3]))}, ... or names {', '.join(names[:2])}, ..."
+                    if names
+                    else f"ids {', '.join(map(str, ids[:4]))}, ..."
+                )
+                raise InputError(
+                    f'{path}, line {lines[i]}, field "{field}": unknown class {tok!r} (not in '
+                    f"the class list: {known})"
+                )
+            cache[tok] = k
+        out[i] = k
+    return out
+
+
 # --------------------------------------------------------------------------- ground truth
 def _gt_subset_names(subset: str) -> tuple[str, ...]:
     s = subset.lower()
@@ -104,10 +177,11 @@ def _gt_subset_names(subset: str) -> tuple[str, ...]:
     return (s,)
 
 
-def _read_interval_file(path: Path) -> tuple[list[str], list[float], list[float]]:
+def _read_interval_file(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     videos: list[str] = []
-    t1: list[float] = []
-    t2: list[float] = []
+    t1: list[str] = []
+    t2: list[str] = []
+    lines: list[int] = []
     for lineno, raw in enumerate(read_text(path).splitlines(), 1):
         parts = raw.split()
         if not parts:
@@ -116,31 +190,23 @@ def _read_interval_file(path: Path) -> tuple[list[str], list[float], list[float]
             raise InputError(
                 f"{path}, line {lineno}: expected 'video t_start t_end', got {raw.strip()!r}"
             )
-        for name, txt in (("t_start", parts[1]), ("t_end", parts[2])):
-            try:
-                v = float(txt)
-            except ValueError:
-                raise InputError(
-                    f'{path}, line {lineno}, field "{name}": {txt!r} is not a number'
-                ) from None
-            if not np.isfinite(v):
-                raise InputError(f'{path}, line {lineno}, field "{name}": {txt!r} is not finite')
         videos.append(parts[0])
-        t1.append(float(parts[1]))
-        t2.append(float(parts[2]))
-    return videos, t1, t2
+        t1.append(parts[1])
+        t2.append(parts[2])
+        lines.append(lineno)
+    return videos, _numbers(t1, "t_start", path, lines), _numbers(t2, "t_end", path, lines)
 
 
 def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTruth:
-    files = list(folder.glob(f"*_{subset}.txt"))
-    if not files:
+    if not list(folder.glob(f"*_{subset}.txt")):
         raise AttnvizError(
-            f"{folder}: no ground-truth files '<Class>_{subset}.txt' (is --subset right?)"
+            f"{folder}: no ground-truth files '<Class>_{subset}.txt' in this folder "
+            "(is --subset right?)"
         )
     vids: list[str] = []
-    starts: list[float] = []
-    ends: list[float] = []
-    labels: list[int] = []
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
     all_videos: set[str] = set()
     for k, name in enumerate(names):
         path = folder / f"{name}_{subset}.txt"
@@ -148,24 +214,26 @@ def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTrut
             raise AttnvizError(f"{path}: annotation file of class {name!r} not found")
         v, a, b = _read_interval_file(path)
         vids += v
-        starts += a
-        ends += b
-        labels += [k] * len(v)
+        starts.append(a)
+        ends.append(b)
+        labels.append(np.full(len(v), k, dtype=np.int64))
         all_videos.update(v)
+    # Ambiguous segments are optional (datasets other than THUMOS14 have none); the evaluator
+    # warns when a protocol that uses them finds none.
     ambiguous: dict[str, list[tuple[float, float]]] = {}
     amb_path = folder / f"Ambiguous_{subset}.txt"
     if amb_path.is_file():
         v, a, b = _read_interval_file(amb_path)
-        for video, s, e in zip(v, a, b, strict=True):
+        for video, s, e in zip(v, a.tolist(), b.tolist(), strict=True):
             ambiguous.setdefault(video, []).append((s, e))
         all_videos.update(v)
     return TemporalGroundTruth(
         class_names=names,
         class_ids=ids,
         video=np.asarray(vids, dtype=object),
-        start=np.asarray(starts, dtype=np.float64),
-        end=np.asarray(ends, dtype=np.float64),
-        label=np.asarray(labels, dtype=np.int64),
+        start=np.concatenate(starts),
+        end=np.concatenate(ends),
+        label=np.concatenate(labels),
         ambiguous={k: np.asarray(v, dtype=np.float64) for k, v in ambiguous.items()},
         videos=tuple(sorted(all_videos)),
         subset=subset,
@@ -187,11 +255,18 @@ def _gt_from_json(path: Path, subset: str, ids, names) -> TemporalGroundTruth:
     ambiguous: dict[str, list[tuple[float, float]]] = {}
     videos: list[str] = []
     for video, entry in db.items():
-        if not isinstance(entry, dict) or str(entry.get("subset", "")).lower() not in wanted:
+        if not isinstance(entry, dict):
+            raise InputError(f'{path}, video "{video}": expected an object')
+        if str(entry.get("subset", "")).lower() not in wanted:
             continue
         videos.append(video)
-        for j, ann in enumerate(entry.get("annotations", [])):
+        anns = entry.get("annotations", [])
+        if not isinstance(anns, list):
+            raise InputError(f'{path}, video "{video}", field "annotations": expected a list')
+        for j, ann in enumerate(anns):
             where = f'{path}, video "{video}", annotation {j}'
+            if not isinstance(ann, dict):
+                raise InputError(f"{where}: expected an object")
             try:
                 s, e = (float(x) for x in ann["segment"])
             except (KeyError, TypeError, ValueError):
@@ -228,47 +303,47 @@ def _gt_from_json(path: Path, subset: str, ids, names) -> TemporalGroundTruth:
 
 def _gt_from_csv(path: Path, subset: str, ids, names) -> TemporalGroundTruth:
     try:
-        df = pd.read_csv(io.StringIO(read_text(path)))
+        df = pd.read_csv(
+            io.StringIO(read_text(path)), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: not a readable CSV ({exc})") from None
+        raise InputError(f"{path}: not a readable CSV ({str(exc).strip()})") from None
     need = ["video-name", "t-init", "t-end", "label-idx"]
     for col in need:
         if col not in df.columns:
             raise InputError(f'{path}: missing column "{col}" (expected {", ".join(need)}, ...)')
-    alpha = sorted(range(len(names)), key=lambda k: names[k])  # label-idx -> class index
-    vids, starts, ends, labels = [], [], [], []
-    ambiguous: dict[str, list[tuple[float, float]]] = {}
-    for row, (v, s, e, lab) in enumerate(
-        zip(df["video-name"], df["t-init"], df["t-end"], df["label-idx"], strict=True), 2
-    ):
-        try:
-            s, e, lab = float(s), float(e), int(lab)
-        except (TypeError, ValueError):
+    lines = list(range(2, len(df) + 2))
+    s = _numbers(df["t-init"].tolist(), "t-init", path, lines)
+    e = _numbers(df["t-end"].tolist(), "t-end", path, lines)
+    raw = df["label-idx"].tolist()
+    lab = np.empty(len(raw), dtype=np.int64)
+    for i, tok in enumerate(raw):
+        if not _INTEGER.fullmatch(tok.strip()):
+            raise InputError(f'{path}, line {lines[i]}, field "label-idx": {tok!r} not an integer')
+        lab[i] = int(float(tok))
+        if not -1 <= lab[i] < len(names):
             raise InputError(
-                f"{path}, line {row}: t-init, t-end or label-idx not a number"
-            ) from None
-        if not (np.isfinite(s) and np.isfinite(e)):
-            raise InputError(f"{path}, line {row}: t-init or t-end is not finite")
-        if lab == -1:
-            ambiguous.setdefault(str(v), []).append((s, e))
-            continue
-        if not 0 <= lab < len(names):
-            raise InputError(f'{path}, line {row}, field "label-idx": {lab} out of range')
-        vids.append(str(v))
-        starts.append(s)
-        ends.append(e)
-        labels.append(alpha[lab])
-    order = np.argsort(np.asarray(labels, dtype=np.int64), kind="stable")
-    videos = set(vids) | set(ambiguous)
+                f'{path}, line {lines[i]}, field "label-idx": {lab[i]} out of range '
+                f"(-1 for Ambiguous, 0..{len(names) - 1})"
+            )
+    video = np.asarray([str(v).strip() for v in df["video-name"].tolist()], dtype=object)
+    alpha = np.asarray(sorted(range(len(names)), key=lambda k: names[k]), dtype=np.int64)
+    amb = lab == -1
+    ambiguous: dict[str, list[tuple[float, float]]] = {}
+    for v, a, b in zip(video[amb].tolist(), s[amb].tolist(), e[amb].tolist(), strict=True):
+        ambiguous.setdefault(v, []).append((a, b))
+    keep = ~amb
+    labels = alpha[lab[keep]]
+    order = np.argsort(labels, kind="stable")
     return TemporalGroundTruth(
         class_names=names,
         class_ids=ids,
-        video=np.asarray(vids, dtype=object)[order],
-        start=np.asarray(starts, dtype=np.float64)[order],
-        end=np.asarray(ends, dtype=np.float64)[order],
-        label=np.asarray(labels, dtype=np.int64)[order],
+        video=video[keep][order],
+        start=s[keep][order],
+        end=e[keep][order],
+        label=labels[order],
         ambiguous={k: np.asarray(v, dtype=np.float64) for k, v in ambiguous.items()},
-        videos=tuple(sorted(videos)),
+        videos=tuple(sorted(set(video.tolist()))),
         subset=subset,
         source=str(path),
     )
@@ -283,9 +358,18 @@ def read_thumos_gt(
     """Read temporal ground truth from a per-class folder, a GT JSON or the GT CSV.
 
     Args:
-        path: folder of ``<Class>_<subset>.txt`` files, ``*.json`` or ``*.csv`` (gzip allowed).
+        path: folder of ``<Class>_<subset>.txt`` files (and ``Ambiguous_<subset>.txt``),
+            ``*.json`` or ``*.csv`` (gzip allowed).
         subset: ``test`` or ``val``.
         classes: an ``id name`` class-list file; default the 20 THUMOS14 detection classes.
+
+    Returns:
+        TemporalGroundTruth with instances grouped by class, in annotation-file order within a
+        class.
+
+    Raises:
+        AttnvizError: missing path, folder without class files, missing class file.
+        InputError: malformed content (the message names the file, line and field).
     """
     p = Path(path)
     ids, names = read_class_list(classes)
@@ -303,119 +387,109 @@ def read_thumos_gt(
 
 
 # --------------------------------------------------------------------------- detections
-def _line_numbers(text: str) -> np.ndarray:
-    """1-based line number of each non-blank line."""
-    return np.asarray(
-        [i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()], dtype=np.int64
-    )
-
-
-def _numeric(col: pd.Series, name: str, path, lines: np.ndarray) -> np.ndarray:
-    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raw = col.iloc[i]
-        what = "is NaN" if str(raw).strip().lower() == "nan" else "is not a finite number"
-        raise InputError(f'{path}, line {lines[i]}, field "{name}": {raw!r} {what}')
-    return values
-
-
-def _labels_from_tokens(tokens: pd.Series, ids, names, path, lines, field: str) -> np.ndarray:
-    by_name = {n: k for k, n in enumerate(names)}
-    by_id = {str(i): k for k, i in enumerate(ids)}
-    uniq, inv = np.unique(tokens.astype(str).str.strip().to_numpy(), return_inverse=True)
-    mapped = np.empty(len(uniq), dtype=np.int64)
-    for j, tok in enumerate(uniq):
-        if tok in by_name:
-            mapped[j] = by_name[tok]
-            continue
-        key = tok
-        try:
-            f = float(tok)
-            if f.is_integer():
-                key = str(int(f))
-        except ValueError:
-            pass
-        if key in by_id:
-            mapped[j] = by_id[key]
-        else:
-            i = int(np.flatnonzero(inv == j)[0])
-            raise InputError(
-                f'{path}, line {lines[i]}, field "{field}": unknown class {tok!r} (not in the '
-                f"class list: ids {min(ids)}..{max(ids)})"
-            )
-    return mapped[inv]
+def _empty(path) -> Detections:
+    return Detections.from_arrays([], [], [], [], [], str(path))
 
 
 def _read_run_file(path: Path, ids, names) -> Detections:
-    text = read_text(path)
-    lines = _line_numbers(text)
-    if len(lines) == 0:
-        return Detections.from_arrays([], [], [], [], [], str(path))
-    cols = ["video", "t_start", "t_end", "class_id", "score"]
-    try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=r"\s+", header=None, names=cols, dtype=str, engine="c"
-        )
-    except pd.errors.ParserError as exc:
-        raise InputError(f"{path}: malformed run file ({str(exc).strip()})") from None
-    missing = df["score"].isna().to_numpy()
-    if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        raise InputError(
-            f"{path}, line {lines[i]}: expected 'video t_start t_end class_id score' (5 fields)"
-        )
-    start = _numeric(df["t_start"], "t_start", path, lines)
-    end = _numeric(df["t_end"], "t_end", path, lines)
-    score = _numeric(df["score"], "score", path, lines)
-    label = _labels_from_tokens(df["class_id"], ids, (), path, lines, "class_id")
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for lineno, raw in enumerate(read_text(path).splitlines(), 1):
+        parts = raw.split()
+        if not parts:
+            continue
+        if len(parts) != 5:
+            raise InputError(
+                f"{path}, line {lineno}: expected 5 fields 'video t_start t_end class_id score', "
+                f"got {len(parts)}: {raw.strip()[:80]!r}"
+            )
+        rows.append(parts)
+        lines.append(lineno)
+    if not rows:
+        return _empty(path)
+    video, t1, t2, cls, score = zip(*rows, strict=True)
     return Detections(
-        df["video"].to_numpy(dtype=object), start, end, label, score, lines, str(path)
+        np.asarray(video, dtype=object),
+        _numbers(t1, "t_start", path, lines),
+        _numbers(t2, "t_end", path, lines),
+        _class_lookup(cls, ids, (), path, lines, "class_id"),
+        _numbers(score, "score", path, lines),
+        np.asarray(lines, dtype=np.int64),
+        str(path),
     )
+
+
+_CSV_COLUMNS = {
+    "video": "video",
+    "video-name": "video",
+    "video_name": "video",
+    "t_start": "t_start",
+    "t-start": "t_start",
+    "start": "t_start",
+    "t_end": "t_end",
+    "t-end": "t_end",
+    "end": "t_end",
+    "label": "label",
+    "class": "label",
+    "class_id": "label",
+    "class_name": "label",
+    "score": "score",
+}
 
 
 def _read_csv_dets(path: Path, ids, names) -> Detections:
-    text = read_text(path)
-    lines = _line_numbers(text)
-    if len(lines) == 0:
-        return Detections.from_arrays([], [], [], [], [], str(path))
-    first = text.lstrip().splitlines()[0].split(",")
-    header = len(first) >= 2 and pd.to_numeric(pd.Series([first[1]]), errors="coerce").isna()[0]
-    cols = ["video", "t_start", "t_end", "label", "score"]
-    try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            header=0 if header else None,
-            names=cols,
-            dtype=str,
-            skip_blank_lines=True,
-        )
-    except pd.errors.ParserError as exc:
-        raise InputError(f"{path}: malformed CSV ({str(exc).strip()})") from None
-    if header:
-        lines = lines[1:]
-    if len(df) == 0:
-        return Detections.from_arrays([], [], [], [], [], str(path))
-    missing = df["score"].isna().to_numpy()
-    if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        raise InputError(
-            f"{path}, line {lines[i]}: expected 'video,t_start,t_end,label,score' (5 fields)"
-        )
-    start = _numeric(df["t_start"], "t_start", path, lines)
-    end = _numeric(df["t_end"], "t_end", path, lines)
-    score = _numeric(df["score"], "score", path, lines)
-    label = _labels_from_tokens(df["label"], ids, names, path, lines, "label")
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    columns = ["video", "t_start", "t_end", "label", "score"]
+    first = True
+    for row in reader:
+        if not row or all(not c.strip() for c in row):
+            continue
+        if first:
+            first = False
+            if len(row) >= 2 and not _NUMBER.fullmatch(row[1].strip()):
+                # a header: map the columns by name
+                heads = [_CSV_COLUMNS.get(c.strip().lower()) for c in row]
+                if sorted(h for h in heads if h) != sorted(columns) or len(row) != 5:
+                    raise InputError(
+                        f"{path}, line {reader.line_num}: header {','.join(row)!r} does not name "
+                        "the columns video,t_start,t_end,label,score"
+                    )
+                columns = heads  # type: ignore[assignment]
+                continue
+        if len(row) != 5:
+            raise InputError(
+                f"{path}, line {reader.line_num}: expected 5 fields "
+                f"'video,t_start,t_end,label,score', got {len(row)}"
+            )
+        rows.append(row)
+        lines.append(reader.line_num)
+    if not rows:
+        return _empty(path)
+    cols = dict(zip(columns, zip(*rows, strict=True), strict=True))
     return Detections(
-        df["video"].astype(str).str.strip().to_numpy(dtype=object),
-        start,
-        end,
-        label,
-        score,
-        lines,
+        np.asarray([v.strip() for v in cols["video"]], dtype=object),
+        _numbers(cols["t_start"], "t_start", path, lines),
+        _numbers(cols["t_end"], "t_end", path, lines),
+        _class_lookup(cols["label"], ids, names, path, lines, "label"),
+        _numbers(cols["score"], "score", path, lines),
+        np.asarray(lines, dtype=np.int64),
         str(path),
     )
+
+
+def _json_number(x, loc: str, field: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float | str):
+        raise InputError(f'{loc}, field "{field}": {x!r} is not a number')
+    if isinstance(x, str) and not _NUMBER.fullmatch(x.strip()):
+        raise InputError(f'{loc}, field "{field}": {x!r} is not a number')
+    v = float(x)
+    if v != v:
+        raise InputError(f'{loc}, field "{field}": {x!r} is NaN')
+    if not np.isfinite(v):
+        raise InputError(f'{loc}, field "{field}": {x!r} is not finite')
+    return v
 
 
 def _read_json_dets(path: Path, ids, names) -> Detections:
@@ -433,17 +507,16 @@ def _read_json_dets(path: Path, ids, names) -> Detections:
             raise InputError(f'{path}, video "{video}": expected a list of detections')
         for j, d in enumerate(dets):
             loc = f'{path}, video "{video}", detection {j}'
-            try:
-                s, e = (float(x) for x in d["segment"])
-            except (KeyError, TypeError, ValueError):
-                raise InputError(f'{loc}, field "segment": expected [t_start, t_end]') from None
-            try:
-                sc = float(d["score"])
-            except (KeyError, TypeError, ValueError):
-                raise InputError(f'{loc}, field "score": missing or not a number') from None
-            for name, v in (("segment", s), ("segment", e), ("score", sc)):
-                if not np.isfinite(v):
-                    raise InputError(f'{loc}, field "{name}": {v} is not finite')
+            if not isinstance(d, dict):
+                raise InputError(f"{loc}: expected an object")
+            seg = d.get("segment")
+            if not isinstance(seg, list | tuple) or len(seg) != 2:
+                raise InputError(f'{loc}, field "segment": expected [t_start, t_end]')
+            s = _json_number(seg[0], loc, "segment")
+            e = _json_number(seg[1], loc, "segment")
+            if "score" not in d:
+                raise InputError(f'{loc}, field "score": missing')
+            sc = _json_number(d["score"], loc, "score")
             if "label" not in d:
                 raise InputError(f'{loc}, field "label": missing')
             vids.append(str(video))
@@ -454,21 +527,21 @@ def _read_json_dets(path: Path, ids, names) -> Detections:
             where.append(loc)
     n = len(vids)
     if n == 0:
-        return Detections.from_arrays([], [], [], [], [], str(path))
+        return _empty(path)
     by_name = {nm: k for k, nm in enumerate(names)}
     by_id = {str(i): k for k, i in enumerate(ids)}
     labels = np.empty(n, dtype=np.int64)
     for i, tok in enumerate(toks):
-        k = by_name.get(tok, by_id.get(tok))
+        k = by_name.get(tok, by_id.get(tok.strip()))
         if k is None:
             raise InputError(f'{where[i]}, field "label": unknown class {tok!r}')
         labels[i] = k
     return Detections(
         np.asarray(vids, dtype=object),
-        np.asarray(starts),
-        np.asarray(ends),
+        np.asarray(starts, dtype=np.float64),
+        np.asarray(ends, dtype=np.float64),
         labels,
-        np.asarray(scores),
+        np.asarray(scores, dtype=np.float64),
         np.arange(1, n + 1, dtype=np.int64),
         str(path),
     )
@@ -498,11 +571,16 @@ def read_detections(
         path: the file (gzip read transparently).
         class_ids, class_names: the class list (run files use ids; JSON / CSV names or ids).
         fmt: ``run`` / ``json`` / ``csv``; default from the extension.
+
+    Returns:
+        Detections in file order; ``line`` holds the file line (JSON: the entry number).
     """
     p = Path(path)
     fmt = fmt or detection_format(p)
     if fmt not in PRED_FORMATS:
-        raise AttnvizError(f"unknown prediction format {fmt!r}: expected one of {PRED_FORMATS}")
+        raise AttnvizError(
+            f"unknown prediction format {fmt!r}: expected one of {', '.join(PRED_FORMATS)}"
+        )
     ids, names = tuple(class_ids), tuple(class_names)
     if fmt == "run":
         return _read_run_file(p, ids, names)
@@ -515,17 +593,17 @@ def write_run_file(
     path: str | os.PathLike[str], dets: Detections, class_ids: Sequence[int]
 ) -> None:
     """Write ``dets`` as an official run file ``video t_start t_end class_id score``
-    (atomically; full float precision)."""
+    (atomically; every number with the digits that read back to the same double)."""
     from attnviz.io.atomic import atomic_write_text
 
     ids = np.asarray(class_ids)
     rows = [
         f"{v} {s!r} {e!r} {int(ids[k])} {sc!r}"
         for v, s, e, k, sc in zip(
-            dets.video,
+            dets.video.tolist(),
             dets.start.tolist(),
             dets.end.tolist(),
-            dets.label,
+            dets.label.tolist(),
             dets.score.tolist(),
             strict=True,
         )
