@@ -2,22 +2,73 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from attnviz.cli._app import app, fail, warn
 
+_GT_HELP = (
+    "Ground truth: pyannot .pkl/.json, finalAnnots.mat, ACT .pkl/.json or YOWO .zip (gzip ok)."
+)
+
+
+def _tube_nms(text: str) -> float | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise fail(f"--tube-nms must be a number in [0, 1] or none, got {text!r}") from None
+    if not 0.0 <= v <= 1.0:
+        raise fail(f"--tube-nms must be a number in [0, 1] or none, got {text!r}")
+    return v
+
+
+def _compare_text(metric: str, comparison, fmt: str) -> str:
+    from attnviz.pipeline.ucf24 import PROTOCOL_NOTES, protocol_differences
+    from attnviz.report import format_comparison
+
+    results = comparison.results
+    if fmt == "json":
+        data = {
+            "results": [r.to_dict() for r in results],
+            "differences": [
+                {"protocols": [a, b], "changed": [list(c) for c in counts], "why": why}
+                for ((a, b), counts), why in zip(
+                    comparison.changed.items(), comparison.reasons.values(), strict=True
+                )
+            ],
+        }
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "csv":
+        rows = ["protocol,iou,mAP"]
+        for r in results:
+            rows += [f"{r.protocol},{t!r},{m!r}" for t, m in zip(r.thresholds, r.mAP, strict=True)]
+        return "\n".join(rows) + "\n"
+    if fmt == "markdown":
+        heads = [f"IoU={t:g}" for t in results[0].thresholds]
+        rows = ["| protocol | " + " | ".join(heads) + " |", "|---" + "|---:" * len(heads) + "|"]
+        rows += [
+            f"| {r.protocol} | " + " | ".join(f"{100 * m:.2f}" for m in r.mAP) + " |"
+            for r in results
+        ]
+        return "\n".join(rows) + "\n"
+    lines = [f"{metric}-mAP (%) under each protocol", format_comparison(results).rstrip("\n")]
+    lines += protocol_differences(comparison)
+    for r in results:
+        note = PROTOCOL_NOTES.get((metric, r.protocol))
+        if note:
+            lines.append(f"{r.protocol}: {note}")
+    return "\n".join(lines) + "\n"
+
 
 @app.command("eval-ucf24")
 def eval_ucf24_cmd(
-    gt: Path = typer.Option(
-        ...,
-        "--gt",
-        help="Ground truth: pyannot .pkl/.json, finalAnnots.mat, ACT .pkl/.json, YOWO .zip.",
-    ),
+    gt: Path = typer.Option(None, "--gt", help=_GT_HELP),
     pred: Path = typer.Option(
-        ..., "--pred", help="Frame detections CSV (or COCO results .json), or tubes .json."
+        None, "--pred", help="Frame detections CSV (or COCO results .json), or tubes .json."
     ),
     metric: str = typer.Option("frame", "--metric", help="frame (frame-mAP) or video (video-mAP)."),
     protocol: str = typer.Option(
@@ -31,7 +82,7 @@ def eval_ucf24_cmd(
     out: Path = typer.Option(None, "--out", help="Write the report here instead of stdout."),
     per_class: bool = typer.Option(False, "--per-class", help="Also the AP of each class."),
     coco_gt: Path = typer.Option(
-        None, "--coco-gt", help="COCO GT (from convert-gt) for COCO results."
+        None, "--coco-gt", help="COCO GT (from convert-gt --to coco) that COCO results refer to."
     ),
     tube_nms: str = typer.Option(
         "0.3", "--tube-nms", help="ACT video-mAP 3D NMS overlap, or 'none'."
@@ -41,57 +92,33 @@ def eval_ucf24_cmd(
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No warnings on stderr."),
 ) -> None:
-    """Spatial localization frame-mAP / video-mAP (the paper's Table 5) under a named protocol."""
+    """Spatial localization frame-mAP / video-mAP (the paper's Table 5) under a named protocol,
+    equal to the protocol's reference code."""
     from attnviz.evaluate.params import parse_thresholds
     from attnviz.io.atomic import atomic_write_text
-    from attnviz.pipeline.ucf24 import PROTOCOL_NOTES, eval_ucf24
-    from attnviz.report import FORMATS, format_comparison, format_result
+    from attnviz.pipeline.ucf24 import compare_ucf24, eval_ucf24
+    from attnviz.report import FORMATS, format_result
 
     if fmt not in FORMATS:
         raise fail(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if gt is None:
+        raise fail("--gt is required")
+    if pred is None:
+        raise fail("--pred is required")
     thresholds = parse_thresholds(iou)
-    nms = None if tube_nms.strip().lower() == "none" else float(tube_nms)
-    protocols = [p.strip() for p in compare.split(",")] if compare else [protocol]
-    results = [
-        eval_ucf24(
-            gt,
-            pred,
-            metric=metric,
-            protocol=p,
-            iou=thresholds,
-            split=split,
-            coco_gt=coco_gt,
-            tube_nms=nms,
-        )
-        for p in protocols
-    ]
+    nms = _tube_nms(tube_nms)
+    kw = dict(metric=metric, iou=thresholds, split=split, coco_gt=coco_gt, tube_nms=nms)
+    if compare:
+        comparison = compare_ucf24(gt, pred, compare.split(","), **kw)
+        results = comparison.results
+        text = _compare_text(metric, comparison, fmt)
+    else:
+        results = (eval_ucf24(gt, pred, protocol=protocol, **kw),)
+        text = format_result(results[0], fmt, per_class=per_class)
     if not quiet:
         for r in results:
             for w in r.warnings:
                 warn(f"[{r.protocol}] {w}" if compare else w)
-    if compare:
-        lines = [f"{metric}-mAP (%) under each protocol", format_comparison(results)]
-        base = results[0]
-        for r in results[1:]:
-            diff = r.ap - base.ap
-            k, j = divmod(int(abs(diff).argmax()), diff.shape[1]) if diff.size else (0, 0)
-            lines.append(
-                f"{r.protocol} vs {base.protocol}: mAP differs by "
-                + ", ".join(f"{100 * (a - b):+.2f}" for a, b in zip(r.mAP, base.mAP, strict=True))
-                + (
-                    f" points; largest per-class gap {100 * diff[k, j]:+.2f} ({r.class_names[k]}, "
-                    f"IoU={r.thresholds[j]:g})"
-                    if diff.size
-                    else ""
-                )
-            )
-        for r in results:
-            note = PROTOCOL_NOTES.get((metric, r.protocol))
-            if note:
-                lines.append(f"{r.protocol}: {note}")
-        text = "\n".join(lines) + "\n"
-    else:
-        text = format_result(results[0], fmt, per_class=per_class)
     if out is not None:
         atomic_write_text(out, text)
     else:
@@ -100,13 +127,17 @@ def eval_ucf24_cmd(
 
 @app.command("convert-gt")
 def convert_gt_cmd(
-    gt: Path = typer.Argument(..., help="Ground truth in any supported layout."),
+    gt: Path = typer.Argument(..., help=_GT_HELP),
     out: Path = typer.Argument(..., help="Output file."),
-    to: str = typer.Option(..., "--to", help="act-json, act-pkl, pyannot-json or coco."),
-    split: str = typer.Option("test", "--split", help="Split for the COCO export."),
+    to: str = typer.Option(
+        ..., "--to", help="act-json, act-pkl, pyannot-json, pyannot-pkl, mat, yowo-zip or coco."
+    ),
+    split: str = typer.Option("test", "--split", help="Split for the COCO and YOWO exports."),
+    quiet: bool = typer.Option(False, "--quiet", help="No message on stderr."),
 ) -> None:
     """Convert spatio-temporal ground truth between layouts (and to COCO JSON)."""
     from attnviz.pipeline.ucf24 import convert_gt
 
     path = convert_gt(gt, out, to=to, split=split)
-    typer.echo(f"wrote {path}", err=True)
+    if not quiet:
+        typer.echo(f"wrote {path}", err=True)

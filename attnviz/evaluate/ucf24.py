@@ -1,46 +1,61 @@
 """Frame-mAP and video-mAP for spatio-temporal action detection (UCF101-24, JHMDB-21) under the
-protocols published tables use.
+protocols published tables use, each equal to its reference code.
 
-Frame-mAP (``frame_map``), ``protocol=``:
+Frame-mAP (:func:`frame_map`), ``protocol=``:
 
 ``act`` (default)
-    ACT's ``frameAP`` (also MOC-Detector's): IoU with the +1 pixel convention; per class,
-    detections by descending score; each is compared with the still-unmatched ground-truth boxes
-    of its own video, frame and class, takes the one with the highest IoU (the first among
-    equals) and is a true positive if that IoU >= threshold. AP is the trapezoidal area under
-    the raw precision-recall curve starting at (recall 0, precision 1), computed on float32
-    precision/recall as the reference stores them. mAP over all labels.
+    ACT's ``frameAP`` (act-detector-scripts, MOC-Detector): per class, detections by descending
+    score; each is compared with the still-unmatched ground-truth boxes of its own video, frame
+    and class, takes the one with the highest IoU (the first among equals), and is a true
+    positive if that IoU >= the threshold. IoU with +1 pixels
+    (:func:`~attnviz.ops.boxes.iou_plus_one`). AP: the trapezoidal area under the raw
+    precision-recall curve from (recall 0, precision 1) on ACT's float32 ``pr`` array
+    (:func:`~attnviz.ops.ap.ap_act`). mAP over all labels (a label without ground truth has AP 0).
 ``voc``
-    PASCAL VOC matching as in YOWO's evaluation (Object-Detection-Metrics): a detection takes
-    the highest-IoU ground truth of its frame and class (taken or not); if that one is already
-    taken the detection is a false positive. Every-point interpolated AP; no +1. mAP over the
-    classes that have ground truth.
+    YOWO's frame-mAP (its copy of Object-Detection-Metrics): a detection takes the ground truth
+    of its frame and class with the highest IoU (the first among equals; IoUs of 0 never), taken
+    or not; if that one is already taken, or the IoU is below the threshold, the detection is a
+    false positive. IoU with +1 pixels and 0 for boxes apart by any gap
+    (:func:`~attnviz.ops.boxes.iou_odm`). Every-point interpolated AP. mAP over the labels that
+    have ground truth.
 ``coco``
-    COCO's ``COCOeval`` (bbox, area "all", at most 100 detections per frame and class) with the
-    frames as images: a detection takes the best still-unmatched ground truth with IoU >=
-    threshold (the later one among equal IoUs, as pycocotools does); 101-point interpolated AP.
-    Images are ordered as :func:`attnviz.io.spatial_gt.coco_image_ids` numbers them.
+    pycocotools' ``COCOeval`` (bbox, area "all", at most 100 detections per frame and class)
+    with the frames as images: a detection takes the still-unmatched ground truth with the
+    highest IoU >= threshold (the later one among equals); 101-point interpolated AP; mAP over
+    the labels that have ground truth.
 
-Video-mAP (``video_map``), spatio-temporal IoU = temporal IoU of the frame ranges x mean per-frame
-IoU over the frames both tubes cover:
+Video-mAP (:func:`video_map`), spatio-temporal IoU (:mod:`attnviz.ops.tubes`):
 
 ``act`` (default)
-    ACT's ``videoAP``: 3D NMS at 0.3 per video and class first (``tube_nms=None`` skips it),
-    then per class by descending score each tube takes the best still-unmatched ground-truth tube
-    of its video if its ``iou3dt`` >= threshold; ACT's AP.
+    ACT's ``videoAP``: 3D NMS at 0.3 per video and class first (``tube_nms=None`` skips it), then
+    per class by descending score each tube takes the still-unmatched ground-truth tube of its
+    video with the highest ``iou3dt`` and is a true positive if it is >= the threshold; ACT's AP;
+    mAP over all labels.
 ``voc``
     YOWO's ``video_ap_one_class``: no NMS, YOWO's ``iou3dt`` (tubes must share two frames),
-    recall ``tp / (tp + fn + 1e-5)``, float32 precision-recall, VOC every-point AP.
+    matching as ``act``, recall ``tp / (npos + 1e-5)``, float32 precision-recall, ``voc_ap``;
+    mAP over all labels.
 ``ucf24-matlab``
-    ``get_PR_curve.m`` of the corrected UCF101-24 annotations: per video (in the order videos
-    first appear in the detection file), tubes by descending score take the best uncovered
-    same-class ground truth if the ``compute_spatio_temporal_iou.m`` IoU is strictly greater
-    than the threshold; scores stored as single precision and sorted per class; the number of
-    positives counts the ground-truth tubes of the videos the detection file covers; ``xVOCap``
-    AP; mAP over all classes.
+    ``get_PR_curve.m`` of the corrected UCF101-24 annotations: videos in split order; in each,
+    tubes by descending score take the uncovered ground-truth tube of their class with the
+    highest ``compute_spatio_temporal_iou`` if that IoU is strictly greater than the threshold;
+    scores stored as single precision and sorted per class; positives are the ground-truth tubes
+    of every video of the split; ``xVOCap``; NaN AP counts 0; mAP over all labels.
 
-Ties: every sort here is stable. Equal scores keep file order, where some references sort with an
-unstable sort (numpy's default quicksort in ACT and YOWO). Nothing is printed.
+Ties (equal scores), the order used:
+
+* ``act`` frame and video, ``voc`` video: file order. The references sort with numpy's default,
+  unstable sort, so their order among equal scores is unspecified.
+* ``voc`` frame: image name (``<video with / as _>_<frame:05d>``, the file names YOWO's
+  evaluation reads in sorted order), then file order, as its stable sort does.
+* ``coco``: image id (videos sorted, then frames; :func:`attnviz.io.spatial_gt.coco_image_ids`),
+  then file order, as pycocotools' mergesort does.
+* ``ucf24-matlab``: single-precision score, then split order of the video, then the double
+  score, then file order, as MATLAB's stable ``sort`` does.
+* ACT's 3D NMS: the earlier tube first.
+
+Each protocol is a per-class ``match`` (all thresholds in one vectorised pass) followed by
+``accumulate``; nothing is printed.
 """
 
 from __future__ import annotations
@@ -50,18 +65,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attnviz.errors import InputError
 from attnviz.evaluate.params import parse_thresholds
-from attnviz.ops.ap import ap_all_points, ap_coco_101
-from attnviz.ops.tubes import nms_tubes, tube_iou_act, tube_iou_matlab, tube_iou_yowo
+from attnviz.ops.ap import ap_act, ap_all_points_sequential, ap_coco_101, ap_yowo_video
+from attnviz.ops.boxes import iou_coco, iou_odm, iou_plus_one, xyxy_to_xywh
+from attnviz.ops.tubes import _Packed, nms_tubes, tube_iou_pairs
 from attnviz.types import EvalResult, FrameDetections, SpatialGroundTruth, Tube
 
 __all__ = [
     "DEFAULT_IOU",
     "FRAME_PROTOCOLS",
     "VIDEO_PROTOCOLS",
-    "act_ap",
+    "accumulate",
     "frame_map",
+    "frame_status",
+    "tube_status",
     "match_frames",
+    "match_tubes",
     "video_map",
 ]
 
@@ -69,224 +89,298 @@ DEFAULT_IOU = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
 FRAME_PROTOCOLS = ("act", "voc", "coco")
 VIDEO_PROTOCOLS = ("act", "voc", "ucf24-matlab")
 COCO_MAX_DETS = 100
+COCO_AREA_MAX = 1e5**2  # area range "all" of COCOeval
+_ODM_MIN = np.finfo(np.float64).tiny  # sys.float_info.min, Object-Detection-Metrics' start
 
 
-def act_ap(tp: np.ndarray, npos: int) -> float:
-    """ACT's ``pr_to_ap`` on its float32 ``pr`` array built from hits ``tp [D]`` (rank order)."""
-    tp = np.asarray(tp, dtype=bool)
-    d = len(tp)
-    pr = np.empty((d + 1, 2), dtype=np.float32)
-    pr[0] = (1.0, 0.0)
-    if d:
-        tps = np.cumsum(tp)
-        fps = np.cumsum(~tp)
-        pr[1:, 0] = tps / (tps + fps)
-        pr[1:, 1] = tps / npos if npos > 0 else 0.0
-    prdif = pr[1:, 1] - pr[:-1, 1]
-    prsum = pr[1:, 0] + pr[:-1, 0]
-    return float(np.sum(prdif * prsum * np.float32(0.5)))
+# --------------------------------------------------------------------------- greedy matching
+def _greedy(
+    group: np.ndarray, iou: np.ndarray, thr: np.ndarray, rule: str, limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy one-to-one matching inside independent groups, all thresholds at once.
 
+    Args:
+        group (ndarray[D] int): group (frame or video) of each ranked detection; -1: the group
+            has no ground truth, the detection is a false positive.
+        iou (ndarray[D, G] float): IoU with each ground-truth slot of its group (``-inf`` for
+            padding), slots in ground-truth order.
+        thr (ndarray[T]): thresholds.
+        rule: ``first_ge`` (best unmatched, first among equals, IoU >= t), ``first_gt`` (the
+            same with IoU > t), ``best_any`` (best of all, then a false positive if taken),
+            ``coco`` (best unmatched with IoU >= t, the last among equals).
+        limit: consider only the first ``limit`` detections of each group (COCO's maxDets);
+            the others are dropped.
 
-def _voc_ap_float32(tp: np.ndarray, npos: int, eps: float = 0.0) -> float:
-    """YOWO's ``voc_ap`` on a float32 ``pr`` array (first row ``(1, 0)``)."""
-    tp = np.asarray(tp, dtype=bool)
-    d = len(tp)
-    pr = np.empty((d + 1, 2), dtype=np.float32)
-    pr[0] = (1.0, 0.0)
-    if d:
-        tps = np.cumsum(tp).astype(np.float64)
-        fps = np.cumsum(~tp).astype(np.float64)
-        pr[1:, 0] = tps / (tps + fps)
-        pr[1:, 1] = tps / (tps + (npos - tps) + eps)
-    return ap_all_points(pr[:, 1].astype(np.float64), pr[:, 0].astype(np.float64))
-
-
-@dataclass
-class _ClassFrames:
-    """Detections of one class grouped by (video, frame) key, with the key's GT boxes."""
-
-    det: np.ndarray  # detection indices in rank order
-    key: np.ndarray  # key id per ranked detection (-1: no GT of this class there)
-
-
-def _keys(videos: np.ndarray, frames: np.ndarray, vindex: dict[str, int]) -> np.ndarray:
-    vid = np.fromiter((vindex[v] for v in videos.tolist()), dtype=np.int64, count=len(videos))
-    return vid * 1_000_000 + frames.astype(np.int64)
-
-
-def _wavefront(
-    order: np.ndarray,
-    dkey: np.ndarray,
-    gt_of_key: dict[int, np.ndarray],
-    gt_boxes: np.ndarray,
-    det_boxes: np.ndarray,
-    thr: np.ndarray,
-    protocol: str,
-) -> np.ndarray:
-    """Greedy matching inside each (video, frame) key, all keys and thresholds at once.
-
-    Detections of one key are processed in rank order; step ``j`` handles the j-th detection of
-    every key together. Returns ``tp [T, D]`` for the ranked detections ``order``.
+    Returns:
+        (tp [T, D] bool, counted [D] bool). Step ``j`` handles the ``j``-th detection of every
+        group together, so the loop runs as often as the largest group has detections.
     """
-    t = len(thr)
-    d = len(order)
+    t, d = len(thr), len(group)
     tp = np.zeros((t, d), dtype=bool)
-    has = np.fromiter((k in gt_of_key for k in dkey.tolist()), dtype=bool, count=d)
-    pos = np.flatnonzero(has)
-    if len(pos) == 0:
-        return tp
-    keys = dkey[pos]
-    srt = np.argsort(keys, kind="stable")  # by key, rank order inside
-    pos, keys = pos[srt], keys[srt]
-    uniq, start, counts = np.unique(keys, return_index=True, return_counts=True)
-    ng = len(uniq)
-    gcount = np.array([len(gt_of_key[int(k)]) for k in uniq])
-    gmax = int(gcount.max())
-    gidx = np.full((ng, gmax), -1, dtype=np.int64)
-    for i, k in enumerate(uniq.tolist()):
-        gidx[i, : gcount[i]] = gt_of_key[k]
-    valid = gidx >= 0
-    free = np.broadcast_to(valid, (t, ng, gmax)).copy()
-    rows_t = np.arange(t)[:, None]
-    for j in range(int(counts.max())):
+    counted = np.ones(d, dtype=bool)
+    idx = np.flatnonzero(group >= 0)
+    if len(idx) == 0:
+        return tp, counted
+    g = group[idx]
+    srt = np.argsort(g, kind="stable")
+    idx, g = idx[srt], g[srt]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    counts = np.diff(np.r_[starts, len(g)])
+    gmax = iou.shape[1]
+    valid = np.isfinite(iou)
+    free = np.ones((t, len(starts), gmax), dtype=bool)
+    thr_col = thr[:, None]
+    if rule == "coco":
+        thr_col = np.minimum(thr, 1 - 1e-10)[:, None]
+    n_steps = int(counts.max())
+    if limit is not None and n_steps > limit:
+        pos = np.arange(len(g)) - np.repeat(starts, counts)
+        counted[idx[pos >= limit]] = False
+        n_steps = limit
+    if rule == "best_any":
+        # Object-Detection-Metrics: strict '>' from sys.float_info.min over every GT of the frame
+        best = np.where(valid & (iou > _ODM_MIN), iou, -np.inf)
+        m_all = np.argmax(best, axis=1)
+        v_all = best[np.arange(d), m_all]
+    for j in range(n_steps):
         act = np.flatnonzero(counts > j)
-        if protocol == "coco" and j >= COCO_MAX_DETS:
-            break
-        di = pos[start[act] + j]  # ranked position of the detection
-        box = det_boxes[order[di]]
-        gb = gt_boxes[np.where(valid[act], gidx[act], 0)]  # [A, gmax, 4]
-        if protocol == "act":
-            iou = _rowwise_iou(box, gb, plus_one=True)
-        elif protocol == "voc":
-            iou = _rowwise_iou(box, gb, plus_one=False)
+        di = idx[starts[act] + j]
+        fr = free[:, act, :]  # [T, A, G]
+        a_ix = np.arange(len(act))[None, :]
+        if rule == "best_any":
+            m = np.broadcast_to(m_all[di][None, :], (t, len(act)))
+            hit = (v_all[di][None, :] >= thr_col) & fr[np.arange(t)[:, None], a_ix, m]
         else:
-            iou = _rowwise_coco_iou(box, gb)
-        iou = np.where(valid[act], iou, -np.inf)  # [A, gmax]
-        fr = free[:, act, :]  # [T, A, gmax]
-        cols = np.arange(len(act))[None, :]
-        if protocol == "act":
-            cand = np.where(fr, iou[None], -np.inf)
-            m = np.argmax(cand, axis=2)  # first max
-            val = np.take_along_axis(cand, m[..., None], axis=2)[..., 0]
-            hit = val >= thr[:, None]
-        elif protocol == "voc":
-            best = np.where(iou > np.finfo(float).tiny, iou, -np.inf)
-            m1 = np.argmax(best, axis=1)  # first max over all of the frame's GT
-            val1 = best[np.arange(len(act)), m1]
-            m = np.broadcast_to(m1[None, :], (t, len(act)))
-            hit = (val1[None, :] >= thr[:, None]) & fr[rows_t, cols, m]
-        else:
-            thr_c = np.minimum(thr, 1 - 1e-10)[:, None, None]
-            cand = np.where(fr & (iou[None] >= thr_c), iou[None], -np.inf)
-            rev = cand[..., ::-1]
-            m = gmax - 1 - np.argmax(rev, axis=2)  # last max, as pycocotools
-            val = np.take_along_axis(cand, m[..., None], axis=2)[..., 0]
-            hit = np.isfinite(val)
-        tsel, asel = np.nonzero(hit)
-        free_act = fr
-        free_act[tsel, asel, m[tsel, asel]] = False
-        free[:, act, :] = free_act
+            io = iou[di][None, :, :]
+            if rule == "coco":
+                cand = np.where(fr & valid[di][None] & (io >= thr_col[:, :, None]), io, -np.inf)
+                m = gmax - 1 - np.argmax(cand[..., ::-1], axis=2)
+                val = np.take_along_axis(cand, m[..., None], axis=2)[..., 0]
+                hit = np.isfinite(val)
+            else:
+                cand = np.where(fr & valid[di][None], io, -np.inf)
+                m = np.argmax(cand, axis=2)
+                val = np.take_along_axis(cand, m[..., None], axis=2)[..., 0]
+                hit = val > thr_col if rule == "first_gt" else val >= thr_col
+        ts, as_ = np.nonzero(hit)
+        free[ts, act[as_], m[ts, as_]] = False
         tp[:, di] = hit
-    return tp
+    return tp, counted
 
 
-def _rowwise_iou(box: np.ndarray, gb: np.ndarray, plus_one: bool) -> np.ndarray:
-    """IoU of ``box [A, 4]`` with each of ``gb [A, G, 4]`` -> ``[A, G]``."""
-    one = 1.0 if plus_one else 0.0
-    b = box[:, None, :]
-    iw = np.minimum(b[..., 2] + one, gb[..., 2] + one) - np.maximum(b[..., 0], gb[..., 0])
-    ih = np.minimum(b[..., 3] + one, gb[..., 3] + one) - np.maximum(b[..., 1], gb[..., 1])
-    inter = np.maximum(0.0, iw) * np.maximum(0.0, ih)
-    a1 = (b[..., 2] - b[..., 0] + one) * (b[..., 3] - b[..., 1] + one)
-    a2 = (gb[..., 2] - gb[..., 0] + one) * (gb[..., 3] - gb[..., 1] + one)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = inter / (a1 + a2 - inter)
-    return np.where(inter > 0, out, 0.0)
+def _rank(score: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Indices by descending ``score``, ties by ascending ``keys`` in turn, then index."""
+    n = len(score)
+    cols = [np.arange(n)] + [np.asarray(k) for k in reversed(keys)] + [-np.asarray(score)]
+    return np.lexsort(cols) if n else np.zeros(0, dtype=np.int64)
 
 
-def _rowwise_coco_iou(box: np.ndarray, gb: np.ndarray) -> np.ndarray:
-    d = np.stack([box[:, 0], box[:, 1], box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]], 1)
-    g = np.stack([gb[..., 0], gb[..., 1], gb[..., 2] - gb[..., 0], gb[..., 3] - gb[..., 1]], -1)
-    dd = d[:, None, :]
-    iw = np.minimum(dd[..., 0] + dd[..., 2], g[..., 0] + g[..., 2]) - np.maximum(
-        dd[..., 0], g[..., 0]
+# --------------------------------------------------------------------------- frame-mAP
+@dataclass(frozen=True)
+class _FrameIndex:
+    """Ground truth of a split and detection keys, computed once for all classes."""
+
+    videos: tuple[str, ...]
+    gt_key: np.ndarray  # [G] video rank (sorted order) * stride + frame
+    gt_label: np.ndarray  # [G]
+    gt_box: np.ndarray  # [G, 4]
+    det_key: np.ndarray  # [D]
+    det_voc_rank: np.ndarray | None  # [D] rank of YOWO's image-file name (voc only)
+
+
+def _video_rank(dets: FrameDetections, videos: Sequence[str]) -> np.ndarray:
+    """Rank of each detection's video in ``sorted(videos)``; raises for other videos."""
+    pos = {v: i for i, v in enumerate(sorted(videos))}
+    uniq, inv = np.unique(dets.video.astype(str), return_inverse=True) if len(dets) else ([], [])
+    ranks = np.empty(len(uniq), dtype=np.int64)
+    for j, v in enumerate(uniq):
+        if v not in pos:
+            i = int(np.flatnonzero(inv == j)[0])
+            line = int(dets.line[i]) if len(dets.line) else i + 1
+            raise InputError(
+                f'{dets.source or "detections"}, row {line}, field "video": {v!r} is not a video '
+                "of the evaluated split"
+            )
+        ranks[j] = pos[v]
+    return ranks[inv] if len(dets) else np.zeros(0, dtype=np.int64)
+
+
+def _voc_image_rank(dets: FrameDetections, vrank: np.ndarray, videos: Sequence[str]) -> np.ndarray:
+    """Rank of the image name ``<video with / as _>_<frame:05d>`` YOWO's evaluation sorts by."""
+    names = sorted(videos)
+    stems = [v.replace("/", "_") + "_" for v in names]
+    order = np.argsort(np.array(stems, dtype=object), kind="stable")
+    stem_rank = np.empty(len(names), dtype=np.int64)
+    stem_rank[order] = np.arange(len(names))
+    frames = dets.frame
+    sorted_stems = [stems[i] for i in order]
+    prefix_clash = any(
+        sorted_stems[i + 1].startswith(sorted_stems[i]) for i in range(len(sorted_stems) - 1)
     )
-    ih = np.minimum(dd[..., 1] + dd[..., 3], g[..., 1] + g[..., 3]) - np.maximum(
-        dd[..., 1], g[..., 1]
-    )
-    inter = iw * ih
-    union = dd[..., 2] * dd[..., 3] + g[..., 2] * g[..., 3] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where((iw > 0) & (ih > 0), inter / union, 0.0)
-
-
-def _thresholds(iou) -> tuple[float, ...]:
-    return parse_thresholds(iou) if isinstance(iou, str) else tuple(float(t) for t in iou)
-
-
-def _check_videos(videos: Sequence[str], split_set: set[str], split: str, source: str) -> None:
-    outside = sorted(set(videos) - split_set)
-    if outside:
-        from attnviz.errors import InputError
-
-        raise InputError(
-            f'{source}: video "{outside[0]}" is not in the {split} split of the ground truth '
-            f"({len(outside)} such videos)"
+    if len(frames) and (frames.max() >= 100000 or frames.min() < 0 or prefix_clash):
+        full = np.array(
+            [stems[r] + f"{f:05d}" for r, f in zip(vrank.tolist(), frames.tolist(), strict=True)]
         )
+        return np.unique(full, return_inverse=True)[1].astype(np.int64)
+    return stem_rank[vrank] * 100000 + frames
+
+
+def _frame_index(gt: SpatialGroundTruth, dets: FrameDetections, split: str, voc: bool):
+    videos = tuple(gt.split(split))
+    if len(set(videos)) != len(videos):
+        raise InputError(f"{gt.source}: the {split} split lists a video twice")
+    vpos = {v: i for i, v in enumerate(sorted(videos))}
+    keys, labels, boxes = [], [], []
+    stride = 1
+    for v in videos:
+        ann = gt.videos[v]
+        stride = max(stride, int(ann.nframes) + 1)
+        for tube in ann.tubes:
+            b = np.asarray(tube.boxes, dtype=np.float64)
+            if len(b):
+                stride = max(stride, int(b[:, 0].max()) + 1)
+    if len(dets):
+        stride = max(stride, int(dets.frame.max()) + 1)
+    for v in videos:
+        for tube in gt.videos[v].tubes:
+            b = np.asarray(tube.boxes, dtype=np.float64).reshape(-1, 5)
+            keys.append(vpos[v] * stride + b[:, 0].astype(np.int64))
+            labels.append(np.full(len(b), tube.label, dtype=np.int64))
+            boxes.append(b[:, 1:5])
+    vrank = _video_rank(dets, videos)
+    det_key = vrank * stride + dets.frame.astype(np.int64)
+    return _FrameIndex(
+        videos,
+        np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64),
+        np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64),
+        np.concatenate(boxes) if boxes else np.zeros((0, 4)),
+        det_key,
+        _voc_image_rank(dets, vrank, videos) if voc else None,
+    )
 
 
 def match_frames(
     gt: SpatialGroundTruth,
     dets: FrameDetections,
     label: int,
-    thr: np.ndarray,
-    protocol: str,
-    videos: Sequence[str],
+    thr: np.ndarray | Sequence[float],
+    protocol: str = "act",
+    split: str | Sequence[str] = "test",
+    *,
+    _index: _FrameIndex | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Mark the detections of class ``label`` true/false positive at every threshold.
+    """Mark the detections of class ``label`` true or false positive at every threshold.
+
+    Args:
+        gt: the ground truth; ``split`` names the videos scored (or is the list of them).
+        dets: all detections (other classes are ignored here).
+        thr (ndarray[T]): IoU thresholds.
+        protocol: ``act``, ``voc`` or ``coco``.
 
     Returns:
-        (order, tp, npos): ``order`` the ranked detection indices the protocol accumulates
-        (for ``coco`` only the kept top-100 per frame, in COCO's final order), ``tp [T, D]``
-        and the number of ground-truth boxes.
+        ``(order, tp, npos)``: ``order [D]`` the detections the protocol counts, in its ranked
+        order (for ``coco`` without those beyond 100 per frame, and without those COCO ignores
+        for their area at every threshold); ``tp [T, D]`` bool (every other detection in
+        ``order`` is a false positive); ``npos`` the ground-truth boxes of the class.
     """
-    vindex = {v: i for i, v in enumerate(sorted(videos))}
-    gkeys, gboxes = [], []
-    for v in videos:
-        for tube in gt.videos[v].tubes:
-            if tube.label != label:
-                continue
-            b = np.asarray(tube.boxes, dtype=np.float64)
-            gkeys.append(vindex[v] * 1_000_000 + b[:, 0].astype(np.int64))
-            gboxes.append(b[:, 1:5])
-    if gkeys:
-        gk = np.concatenate(gkeys)
-        gb = np.concatenate(gboxes)
-    else:
-        gk, gb = np.zeros(0, dtype=np.int64), np.zeros((0, 4))
-    npos = len(gk)
-    # GT boxes of each key in annotation order (tube order, then frame)
-    gt_of_key: dict[int, np.ndarray] = {}
-    if npos:
-        srt = np.argsort(gk, kind="stable")
-        uk, st = np.unique(gk[srt], return_index=True)
-        bounds = np.append(st, len(srt))
-        gt_of_key = {int(k): srt[bounds[i] : bounds[i + 1]] for i, k in enumerate(uk)}
-    sel = np.flatnonzero(dets.label == label)
-    order = sel[np.argsort(-dets.score[sel], kind="stable")]
-    dkey = _keys(dets.video[order], dets.frame[order], vindex)
-    tp = _wavefront(order, dkey, gt_of_key, gb, dets.boxes, thr, protocol)
-    if protocol == "coco":
-        # at most 100 per image, then images in id order (sorted video, frame) and a stable
-        # score sort over the concatenation
-        by_key = np.argsort(dkey, kind="stable")
-        k_sorted = dkey[by_key]
-        first = np.r_[0, np.flatnonzero(np.diff(k_sorted)) + 1]
-        rank_in_key = np.arange(len(by_key)) - np.repeat(first, np.diff(np.r_[first, len(by_key)]))
-        keep = by_key[rank_in_key < COCO_MAX_DETS]
-        final = keep[np.argsort(-dets.score[order[keep]], kind="stable")]
-        return order[final], tp[:, final], npos
+    order, tp, ignore, npos = _match_frames(gt, dets, label, thr, protocol, split, _index)
+    if ignore is not None:
+        drop = ignore.all(axis=0)
+        order, tp = order[~drop], tp[:, ~drop]
     return order, tp, npos
+
+
+def _match_frames(gt, dets, label, thr, protocol, split, index):
+    """:func:`match_frames` plus COCO's per-threshold ignore mask ``[T, D]`` (or None)."""
+    if protocol not in FRAME_PROTOCOLS:
+        raise ValueError(f"unknown frame protocol {protocol!r}: expected {FRAME_PROTOCOLS}")
+    thr = np.asarray(thr, dtype=np.float64).reshape(-1)
+    if index is None:
+        if not isinstance(split, str):
+            import dataclasses
+
+            gt = dataclasses.replace(gt, test_videos=tuple(split))
+            split = "test"
+        index = _frame_index(gt, dets, split, protocol == "voc")
+    ix = index
+    gsel = np.flatnonzero(ix.gt_label == label)
+    npos = len(gsel)
+    sel = np.flatnonzero(dets.label == label)
+    score = dets.score[sel]
+    if protocol == "act":
+        order = sel[_rank(score)]
+    elif protocol == "voc":
+        order = sel[_rank(score, ix.det_voc_rank[sel])]
+    else:
+        order = sel[_rank(score, ix.det_key[sel])]
+    # ground truth of the class grouped by key (frame), in annotation order
+    gk = ix.gt_key[gsel]
+    srt = np.argsort(gk, kind="stable")
+    gsel, gk = gsel[srt], gk[srt]
+    ukeys, gstart, gcount = np.unique(gk, return_index=True, return_counts=True)
+    dk = ix.det_key[order]
+    pos = np.searchsorted(ukeys, dk)
+    pos_c = np.minimum(pos, max(len(ukeys) - 1, 0))
+    has = (pos < len(ukeys)) & (ukeys[pos_c] == dk) if len(ukeys) else np.zeros(len(dk), bool)
+    group = np.where(has, pos_c, -1)
+    gmax = int(gcount.max()) if len(gcount) else 1
+    slot = np.full((len(ukeys), gmax), -1, dtype=np.int64)
+    if len(ukeys):
+        within = np.arange(len(gk)) - np.repeat(gstart, gcount)
+        slot[np.repeat(np.arange(len(ukeys)), gcount), within] = gsel
+    iou = np.full((len(order), gmax), -np.inf)
+    hi = np.flatnonzero(has)
+    if len(hi):
+        gi = slot[group[hi]]  # [H, gmax]
+        ok = gi >= 0
+        gb = ix.gt_box[np.where(ok, gi, 0)]
+        db = dets.boxes[order[hi]][:, None, :]
+        if protocol == "act":
+            val = iou_plus_one(gb, db)
+        elif protocol == "voc":
+            val = iou_odm(db, gb)
+        else:
+            val = iou_coco(xyxy_to_xywh(db), xyxy_to_xywh(gb))
+        iou[hi] = np.where(ok, val, -np.inf)
+    rule = {"act": "first_ge", "voc": "best_any", "coco": "coco"}[protocol]
+    tp, counted = _greedy(
+        group, iou, thr, rule, limit=COCO_MAX_DETS if protocol == "coco" else None
+    )
+    if protocol != "coco":
+        return order, tp, None, npos
+    order, tp = order[counted], tp[:, counted]
+    b = dets.boxes[order]
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    outside = (area < 0) | (area > COCO_AREA_MAX)
+    return order, tp, outside[None, :] & ~tp, npos
+
+
+def _frame_ap(protocol: str, tp: np.ndarray, npos: int, ignore=None) -> np.ndarray:
+    """AP per threshold from ``tp [T, D]`` (rank order) under ``protocol``; ``ignore [T, D]``
+    marks detections that count as neither (COCO's area range)."""
+    t = tp.shape[0]
+    ap = np.zeros(t)
+    for i in range(t):
+        row_tp = tp[i]
+        row_fp = ~tp[i]
+        if ignore is not None:
+            row_fp = row_fp & ~ignore[i]
+        if protocol == "act":
+            ap[i] = ap_act(row_tp, npos)
+        elif npos == 0:
+            ap[i] = 0.0
+        elif protocol == "voc":
+            tps = np.cumsum(row_tp).astype(np.float64)
+            fps = np.cumsum(row_fp).astype(np.float64)
+            ap[i] = ap_all_points_sequential(tps / npos, tps / (fps + tps)) if len(tps) else 0.0
+        else:
+            ap[i] = ap_coco_101(row_tp, row_fp, npos)
+    return ap
+
+
+def _thresholds(iou) -> np.ndarray:
+    vals = parse_thresholds(iou) if isinstance(iou, str) else parse_thresholds(list(iou))
+    return np.asarray(vals, dtype=np.float64)
 
 
 def frame_map(
@@ -297,40 +391,79 @@ def frame_map(
     iou: Sequence[float] | str = DEFAULT_IOU,
     split: str = "test",
 ) -> EvalResult:
-    """Frame-mAP of per-frame detections under ``protocol`` (``act``, ``voc`` or ``coco``)."""
+    """Frame-mAP of per-frame detections under ``protocol`` (``act``, ``voc`` or ``coco``).
+
+    Args:
+        gt: ground truth; only the videos of ``split`` are scored, and every detection must be
+            on one of them.
+        dets: the detections (1-based frames, ``x1, y1, x2, y2`` pixels).
+        iou: thresholds (a list or ``"0.1,0.5"`` / ``"0.1:0.5:0.1"``).
+
+    Returns:
+        :class:`~attnviz.types.EvalResult` with ``ap [K, T]`` and ``mAP [T]``.
+    """
     if protocol not in FRAME_PROTOCOLS:
         raise ValueError(f"unknown frame protocol {protocol!r}: expected {FRAME_PROTOCOLS}")
-    thr = np.asarray(_thresholds(iou))
-    videos = list(gt.split(split))
-    _check_videos(set(dets.video.tolist()), set(videos), split, dets.source or "detections")
+    thr = _thresholds(iou)
+    index = _frame_index(gt, dets, split, protocol == "voc")
     k = len(gt.labels)
+    b = dets.boxes
+    broken = ~(np.isfinite(b).all(axis=1) & np.isfinite(dets.score))
+    broken |= (b[:, 2] < b[:, 0]) | (b[:, 3] < b[:, 1])
+    if broken.any():
+        i = int(np.flatnonzero(broken)[0])
+        raise InputError(
+            f"{dets.source or 'detections'}, row {int(dets.line[i])}: score or box not finite, "
+            f"or x2 < x1 or y2 < y1 ({dets.score[i]!r}, {b[i].tolist()})"
+        )
+    bad = (dets.label < 0) | (dets.label >= k)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f'{dets.source or "detections"}, row {int(dets.line[i])}, field "class": label '
+            f"{int(dets.label[i])} outside 0..{k - 1}"
+        )
     ap = np.zeros((k, len(thr)))
     npos = np.zeros(k, dtype=np.int64)
+    ndet = np.zeros(k, dtype=np.int64)
+    tp_count = np.zeros((k, len(thr)), dtype=np.int64)
     warnings: list[str] = []
     if len(dets) == 0:
         warnings.append("the detection file holds no detection: every AP is 0")
     for c in range(k):
-        order, tp, n = match_frames(gt, dets, c, thr, protocol, videos)
-        npos[c] = n
-        for i in range(len(thr)):
-            if protocol == "act":
-                ap[c, i] = act_ap(tp[i], n)
-            elif n == 0:
-                ap[c, i] = 0.0
-            elif protocol == "voc":
-                tps = np.cumsum(tp[i]).astype(np.float64)
-                fps = np.cumsum(~tp[i]).astype(np.float64)
-                ap[c, i] = ap_all_points(tps / n, tps / (tps + fps)) if len(tps) else 0.0
-            else:
-                ap[c, i] = ap_coco_101(tp[i], ~tp[i], n)
-    return _result("frame", protocol, thr, gt, ap, npos, warnings, protocol != "act")
+        _, tp, ignore, n = _match_frames(gt, dets, c, thr, protocol, split, index)
+        npos[c], ndet[c] = n, tp.shape[1]
+        tp_count[c] = tp.sum(axis=1)
+        ap[c] = _frame_ap(protocol, tp, n, ignore)
+    return _result("frame", protocol, thr, gt, ap, npos, ndet, tp_count, warnings)
 
 
-def _result(metric, protocol, thr, gt, ap, npos, warnings, skip_empty) -> EvalResult:
+def accumulate(metric: str, protocol: str, tp: np.ndarray, npos: int) -> np.ndarray:
+    """AP per threshold of one class from the ``tp [T, D]`` (ranked order) that
+    :func:`match_frames` (``metric="frame"``) or :func:`match_tubes` (``"video"``) gave, under
+    the AP rule of ``protocol``.
+
+    Returns:
+        ndarray[T] float64 in [0, 1].
+    """
+    tp = np.asarray(tp, dtype=bool)
+    if metric == "frame":
+        return _frame_ap(protocol, tp, npos)
+    if metric == "video":
+        return _video_ap(protocol, tp, npos)
+    raise ValueError(f"metric must be frame or video, got {metric!r}")
+
+
+def _result(metric, protocol, thr, gt, ap, npos, ndet, tp_count, warnings, params=None):
     present = npos > 0
+    skip_empty = metric == "frame" and protocol in ("voc", "coco")
     if not present.all():
         names = [gt.labels[c] for c in np.flatnonzero(~present)]
-        how = "left out of the mAP" if skip_empty else "counted as AP 0 in the mAP (as ACT does)"
+        how = (
+            "left out of the mAP"
+            if skip_empty
+            else "counted as AP 0 in the mAP (as the reference code does)"
+        )
         warnings.append(
             f"{len(names)} classes have no ground truth in the split, {how}: " + ", ".join(names)
         )
@@ -343,10 +476,161 @@ def _result(metric, protocol, thr, gt, ap, npos, warnings, skip_empty) -> EvalRe
         class_names=tuple(gt.labels),
         ap=ap,
         mAP=m_ap,
-        params={"protocol": protocol},
+        params={"protocol": protocol, **(params or {})},
         warnings=tuple(warnings),
-        extra={"npos": {gt.labels[c]: int(npos[c]) for c in range(len(npos))}},
+        extra={
+            "npos": {gt.labels[c]: int(npos[c]) for c in range(len(npos))},
+            "detections": {gt.labels[c]: int(ndet[c]) for c in range(len(ndet))},
+            "tp": {gt.labels[c]: [int(x) for x in tp_count[c]] for c in range(len(npos))},
+        },
     )
+
+
+# --------------------------------------------------------------------------- video-mAP
+@dataclass(frozen=True)
+class _TubeIndex:
+    videos: tuple[str, ...]
+    vrank: dict[str, int]  # split order
+    gt_packed: _Packed
+    gt_video: np.ndarray  # [G] split rank
+    gt_label: np.ndarray  # [G]
+    det_packed: _Packed
+    det_video: np.ndarray  # [D] split rank
+    det_label: np.ndarray
+    det_score: np.ndarray
+
+
+def _tube_index(gt: SpatialGroundTruth, tubes: Sequence[Tube], split: str) -> _TubeIndex:
+    videos = tuple(gt.split(split))
+    vrank = {v: i for i, v in enumerate(videos)}
+    g_boxes, g_video, g_label = [], [], []
+    for v in videos:
+        for t in gt.videos[v].tubes:
+            g_boxes.append(np.asarray(t.boxes, dtype=np.float64).reshape(-1, 5))
+            g_video.append(vrank[v])
+            g_label.append(int(t.label))
+    d_video = np.empty(len(tubes), dtype=np.int64)
+    for i, t in enumerate(tubes):
+        r = vrank.get(t.video)
+        if r is None:
+            raise InputError(
+                f'tubes, tube {i}, field "video": {t.video!r} is not a video of the evaluated split'
+            )
+        d_video[i] = r
+    return _TubeIndex(
+        videos,
+        vrank,
+        _Packed(g_boxes),
+        np.asarray(g_video, dtype=np.int64),
+        np.asarray(g_label, dtype=np.int64),
+        _Packed([np.asarray(t.boxes, dtype=np.float64) for t in tubes]),
+        d_video,
+        np.fromiter((int(t.label) for t in tubes), dtype=np.int64, count=len(tubes)),
+        np.fromiter((float(t.score) for t in tubes), dtype=np.float64, count=len(tubes)),
+    )
+
+
+def _act_nms(ix: _TubeIndex, tubes: Sequence[Tube], overlap: float) -> np.ndarray:
+    """Indices of the tubes ACT's per-video, per-class 3D NMS keeps (ascending)."""
+    n = len(tubes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    key = ix.det_video * (int(ix.det_label.max()) + 1) + ix.det_label
+    srt = np.argsort(key, kind="stable")
+    ks = key[srt]
+    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+    bounds = np.r_[starts, n]
+    kept = []
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        idx = srt[a:b]
+        if len(idx) == 1:
+            kept.append(idx)
+            continue
+        keep = nms_tubes([tubes[i].boxes for i in idx], ix.det_score[idx], overlap)
+        kept.append(idx[keep])
+    return np.sort(np.concatenate(kept))
+
+
+def match_tubes(
+    gt: SpatialGroundTruth,
+    tubes: Sequence[Tube],
+    label: int,
+    thr: np.ndarray | Sequence[float],
+    protocol: str = "act",
+    split: str = "test",
+    *,
+    tube_nms: float | None = 0.3,
+    _index: _TubeIndex | None = None,
+    _kept: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Mark the tubes of class ``label`` true or false positive at every threshold.
+
+    Returns:
+        ``(order, tp, npos)``: the tubes the protocol ranks (after ACT's NMS), in its order;
+        ``tp [T, D]`` bool; ``npos`` the ground-truth tubes of the class in the split.
+    """
+    if protocol not in VIDEO_PROTOCOLS:
+        raise ValueError(f"unknown video protocol {protocol!r}: expected {VIDEO_PROTOCOLS}")
+    thr = np.asarray(thr, dtype=np.float64).reshape(-1)
+    ix = _index if _index is not None else _tube_index(gt, tubes, split)
+    if _kept is None:
+        _kept = (
+            _act_nms(ix, tubes, tube_nms)
+            if protocol == "act" and tube_nms is not None
+            else np.arange(len(tubes))
+        )
+    sel = _kept[ix.det_label[_kept] == label]
+    score = ix.det_score[sel]
+    if protocol == "ucf24-matlab":
+        order = sel[_rank(score.astype(np.float32), ix.det_video[sel], -score)]
+    else:
+        order = sel[_rank(score)]
+    gsel = np.flatnonzero(ix.gt_label == label)
+    npos = len(gsel)
+    # ground-truth tubes of the class per video, in annotation order
+    gv = ix.gt_video[gsel]
+    srt = np.argsort(gv, kind="stable")
+    gsel, gv = gsel[srt], gv[srt]
+    uv, gstart, gcount = np.unique(gv, return_index=True, return_counts=True)
+    dv = ix.det_video[order]
+    pos = np.searchsorted(uv, dv)
+    pos_c = np.minimum(pos, max(len(uv) - 1, 0))
+    has = (pos < len(uv)) & (uv[pos_c] == dv) if len(uv) else np.zeros(len(dv), bool)
+    group = np.where(has, pos_c, -1)
+    gmax = int(gcount.max()) if len(gcount) else 1
+    slot = np.full((len(uv), gmax), -1, dtype=np.int64)
+    if len(uv):
+        within = np.arange(len(gv)) - np.repeat(gstart, gcount)
+        slot[np.repeat(np.arange(len(uv)), gcount), within] = gsel
+    iou = np.full((len(order), gmax), -np.inf)
+    hi = np.flatnonzero(has)
+    if len(hi):
+        gi = slot[group[hi]]
+        ok = gi >= 0
+        r, c = np.nonzero(ok)
+        conv = {"act": "act", "voc": "yowo", "ucf24-matlab": "matlab"}[protocol]
+        vals = tube_iou_pairs(ix.gt_packed, ix.det_packed, gi[r, c], order[hi[r]], conv)
+        sub = np.full(gi.shape, -np.inf)
+        sub[r, c] = vals
+        iou[hi] = sub
+    rule = "first_gt" if protocol == "ucf24-matlab" else "first_ge"
+    tp, _ = _greedy(group, iou, thr, rule)
+    return order, tp, npos
+
+
+def _video_ap(protocol: str, tp: np.ndarray, npos: int) -> np.ndarray:
+    ap = np.zeros(tp.shape[0])
+    for i in range(tp.shape[0]):
+        if protocol == "act":
+            ap[i] = ap_act(tp[i], npos)
+        elif protocol == "voc":
+            ap[i] = ap_yowo_video(tp[i], npos)
+        elif npos > 0 and tp.shape[1]:
+            tps = np.cumsum(tp[i]).astype(np.float64)
+            fps = np.cumsum(~tp[i]).astype(np.float64)
+            ap[i] = ap_all_points_sequential(tps / npos, tps / (fps + tps))
+        # ucf24-matlab: no detection, or no ground truth (NaN recall): 0, as get_PR_curve.m
+    return ap
 
 
 def video_map(
@@ -361,105 +645,85 @@ def video_map(
     """Video-mAP of detected tubes under ``protocol`` (``act``, ``voc`` or ``ucf24-matlab``).
 
     Args:
+        gt: ground truth; only the videos of ``split`` are scored, and every tube must be on
+            one of them.
+        tubes: detected tubes (``boxes [n, 5]`` rows ``frame, x1, y1, x2, y2``, consecutive
+            frames).
+        iou: thresholds.
         tube_nms: ACT's 3D NMS overlap (``act`` only); ``None`` skips it.
     """
     if protocol not in VIDEO_PROTOCOLS:
         raise ValueError(f"unknown video protocol {protocol!r}: expected {VIDEO_PROTOCOLS}")
-    thr = np.asarray(_thresholds(iou))
-    videos = list(gt.split(split))
-    vset = set(videos)
-    _check_videos({t.video for t in tubes}, vset, split, "tubes")
+    thr = _thresholds(iou)
+    tubes = list(tubes)
     k = len(gt.labels)
+    for i, t in enumerate(tubes):
+        if not 0 <= int(t.label) < k:
+            raise InputError(f'tubes, tube {i}, field "class": label {t.label} outside 0..{k - 1}')
+    ix = _tube_index(gt, tubes, split)
+    kept = (
+        _act_nms(ix, tubes, tube_nms)
+        if protocol == "act" and tube_nms is not None
+        else np.arange(len(tubes))
+    )
     ap = np.zeros((k, len(thr)))
     npos = np.zeros(k, dtype=np.int64)
+    ndet = np.zeros(k, dtype=np.int64)
+    tp_count = np.zeros((k, len(thr)), dtype=np.int64)
     warnings: list[str] = []
     if not tubes:
         warnings.append("the tube file holds no tube: every AP is 0")
-    tubes = list(tubes)
-    if protocol == "act" and tube_nms is not None:
-        groups: dict[tuple[str, int], list[int]] = {}
-        for i, t in enumerate(tubes):
-            groups.setdefault((t.video, t.label), []).append(i)
-        kept = []
-        for idx in groups.values():
-            keep = nms_tubes(
-                [tubes[i].boxes for i in idx], np.array([tubes[i].score for i in idx]), tube_nms
-            )
-            kept += [idx[j] for j in keep]
-        tubes = [tubes[i] for i in sorted(kept)]
-    if protocol == "ucf24-matlab":
-        return _video_map_matlab(gt, tubes, thr, videos, warnings)
     for c in range(k):
-        gts = {
-            v: [np.asarray(t.boxes, float) for t in gt.videos[v].tubes if t.label == c]
-            for v in videos
-        }
-        gts = {v: g for v, g in gts.items() if g}
-        n = sum(len(g) for g in gts.values())
-        npos[c] = n
-        cand = [t for t in tubes if t.label == c]
-        order = np.argsort(-np.array([t.score for t in cand], dtype=np.float64), kind="stable")
-        fn = tube_iou_act if protocol == "act" else tube_iou_yowo
-        for i, th in enumerate(thr):
-            left = {v: list(range(len(g))) for v, g in gts.items()}
-            hits = np.zeros(len(cand), dtype=bool)
-            for r, j in enumerate(order):
-                tube = cand[j]
-                rem = left.get(tube.video)
-                if not rem:
-                    continue
-                ious = [fn(gts[tube.video][g], tube.boxes) for g in rem]
-                a = int(np.argmax(ious))
-                if ious[a] >= th:
-                    hits[r] = True
-                    del rem[a]
-            ap[c, i] = act_ap(hits, n) if protocol == "act" else _voc_ap_float32(hits, n, 1e-5)
-    return _result("video", protocol, thr, gt, ap, npos, warnings, False)
+        _, tp, n = match_tubes(gt, tubes, c, thr, protocol, split, _index=ix, _kept=kept)
+        npos[c], ndet[c] = n, tp.shape[1]
+        tp_count[c] = tp.sum(axis=1)
+        ap[c] = _video_ap(protocol, tp, n)
+    params = {"tube_nms": tube_nms if protocol == "act" else None}
+    if protocol == "act" and tube_nms is not None:
+        params["kept_after_nms"] = int(len(kept))
+    return _result("video", protocol, thr, gt, ap, npos, ndet, tp_count, warnings, params)
 
 
-def _video_map_matlab(gt, tubes, thr, videos, warnings) -> EvalResult:
-    k = len(gt.labels)
-    ap = np.zeros((k, len(thr)))
-    video_order: list[str] = []
-    by_video: dict[str, list[Tube]] = {}
-    for t in tubes:
-        if t.video not in by_video:
-            video_order.append(t.video)
-            by_video[t.video] = []
-        by_video[t.video].append(t)
-    npos = np.zeros(k, dtype=np.int64)
-    for v in video_order:
-        for g in gt.videos[v].tubes:
-            npos[g.label] += 1
-    for i, th in enumerate(thr):
-        scores: list[list[float]] = [[] for _ in range(k)]
-        labels: list[list[bool]] = [[] for _ in range(k)]
-        for v in video_order:
-            dts = by_video[v]
-            order = np.argsort(-np.array([t.score for t in dts], dtype=np.float64), kind="stable")
-            gts = gt.videos[v].tubes
-            covered = np.zeros(len(gts), dtype=bool)
-            for j in order:
-                d = dts[j]
-                best, arg = -np.inf, -1
-                for gi, g in enumerate(gts):
-                    if covered[gi] or g.label != d.label:
-                        continue
-                    s = tube_iou_matlab(g.boxes, d.boxes)
-                    if s > best:
-                        best, arg = s, gi
-                hit = best > th
-                if hit:
-                    covered[arg] = True
-                scores[d.label].append(d.score)
-                labels[d.label].append(hit)
-        for c in range(k):
-            sc = np.asarray(scores[c], dtype=np.float32)
-            lab = np.asarray(labels[c], dtype=bool)[np.argsort(-sc, kind="stable")]
-            tps = np.cumsum(lab).astype(np.float64)
-            fps = np.cumsum(~lab).astype(np.float64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rec = tps / npos[c]
-                prec = tps / (fps + tps)
-            ap[c, i] = ap_all_points(rec, prec) if npos[c] or not len(lab) else 0.0
-    return _result("video", "ucf24-matlab", thr, gt, ap, npos, warnings, False)
+def frame_status(
+    gt: SpatialGroundTruth,
+    dets: FrameDetections,
+    *,
+    protocol: str = "act",
+    iou: Sequence[float] | str = DEFAULT_IOU,
+    split: str = "test",
+) -> np.ndarray:
+    """``[T, N]`` bool: detection ``i`` (file order) is a true positive at threshold ``t`` under
+    ``protocol`` (for comparing protocols detection by detection)."""
+    thr = _thresholds(iou)
+    index = _frame_index(gt, dets, split, protocol == "voc")
+    out = np.zeros((len(thr), len(dets)), dtype=bool)
+    for c in range(len(gt.labels)):
+        order, tp, _, _ = _match_frames(gt, dets, c, thr, protocol, split, index)
+        out[:, order] = tp
+    return out
+
+
+def tube_status(
+    gt: SpatialGroundTruth,
+    tubes: Sequence[Tube],
+    *,
+    protocol: str = "act",
+    iou: Sequence[float] | str = DEFAULT_IOU,
+    split: str = "test",
+    tube_nms: float | None = 0.3,
+) -> np.ndarray:
+    """``[T, N]`` bool: tube ``i`` (file order) is a true positive at threshold ``t`` (a tube
+    ACT's NMS removes is not)."""
+    thr = _thresholds(iou)
+    tubes = list(tubes)
+    ix = _tube_index(gt, tubes, split)
+    kept = (
+        _act_nms(ix, tubes, tube_nms)
+        if protocol == "act" and tube_nms is not None
+        else np.arange(len(tubes))
+    )
+    out = np.zeros((len(thr), len(tubes)), dtype=bool)
+    for c in range(len(gt.labels)):
+        order, tp, _ = match_tubes(gt, tubes, c, thr, protocol, split, _index=ix, _kept=kept)
+        out[:, order] = tp
+    return out

@@ -16,7 +16,10 @@ import numpy as np
 __all__ = [
     "MATLAB_RECALL_POINTS",
     "ap_11_point",
+    "ap_act",
     "ap_all_points",
+    "ap_all_points_sequential",
+    "ap_yowo_video",
     "ap_precision_at_hits",
     "ap_coco_101",
     "ap_trapezoid",
@@ -156,3 +159,61 @@ def ap_precision_at_hits(hits: np.ndarray, npos: int) -> float:
     tp = np.cumsum(hits)
     prec = tp / np.arange(1, len(hits) + 1, dtype=np.float64)
     return float(prec[hits].sum() / npos)
+
+
+def ap_all_points_sequential(rec: np.ndarray, prec: np.ndarray) -> float:
+    """:func:`ap_all_points` with the area summed left to right (as Object-Detection-Metrics'
+    Python loop and MATLAB/Octave's ``sum`` in ``xVOCap.m`` add it), so that the last bits agree
+    with those references too.
+
+    Args:
+        rec (ndarray[N]), prec (ndarray[N]): after each ranked detection.
+    """
+    mrec = np.concatenate(([0.0], np.asarray(rec, dtype=np.float64), [1.0]))
+    mpre = np.concatenate(([0.0], np.asarray(prec, dtype=np.float64), [0.0]))
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]
+    idx = np.flatnonzero(mrec[1:] != mrec[:-1]) + 1
+    terms = (mrec[idx] - mrec[idx - 1]) * mpre[idx]
+    return float(np.cumsum(terms)[-1]) if len(terms) else 0.0
+
+
+def _float32_pr(tp: np.ndarray, recall_den: float) -> np.ndarray:
+    """``pr [N + 1, 2]`` float32 (precision, recall) with first row ``(1, 0)``, as ACT and YOWO
+    fill it: each value computed in double precision, then stored as float32."""
+    tp = np.asarray(tp, dtype=bool).reshape(-1)
+    pr = np.empty((len(tp) + 1, 2), dtype=np.float32)
+    pr[0] = (1.0, 0.0)
+    if len(tp):
+        tps = np.cumsum(tp).astype(np.float64)
+        pr[1:, 0] = tps / np.arange(1, len(tp) + 1, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pr[1:, 1] = tps / recall_den if recall_den > 0 else 0.0
+    return pr
+
+
+def ap_act(tp: np.ndarray, npos: int) -> float:
+    """ACT's ``pr_to_ap`` (also MOC's): trapezoidal area under the raw precision-recall curve
+    from ``(recall 0, precision 1)``, on ACT's float32 ``pr`` array.
+
+    Args:
+        tp (ndarray[N] bool): True for a true positive, in rank order (every other detection
+            is a false positive).
+        npos (int): ground-truth instances; with 0 every recall is 0 (ACT itself divides by
+            zero there) and the AP is 0.
+    """
+    pr = _float32_pr(tp, float(npos))
+    prdif = pr[1:, 1] - pr[:-1, 1]
+    prsum = pr[1:, 0] + pr[:-1, 0]
+    return float(np.sum(prdif * prsum * np.float32(0.5)))
+
+
+def ap_yowo_video(tp: np.ndarray, npos: int, eps: float = 1e-5) -> float:
+    """YOWO's video AP: recall ``tp / (npos + eps)`` and precision stored in a float32 ``pr``
+    array (first row ``(1, 0)``), then ``voc_ap``'s every-point interpolated area.
+
+    Args:
+        tp (ndarray[N] bool): in rank order.
+        npos (int): ground-truth tubes.
+    """
+    pr = _float32_pr(tp, float(npos) + eps)
+    return ap_all_points(pr[:, 1].astype(np.float64), pr[:, 0].astype(np.float64))

@@ -1,9 +1,26 @@
 """Spatio-temporal overlap of tubes and 3D non-maximum suppression (numpy only).
 
 A tube is ``ndarray[n, 5]`` rows ``frame, x1, y1, x2, y2`` with consecutive ascending frames.
-The spatio-temporal IoU is the temporal IoU of the frame ranges times the mean per-frame IoU
-over the frames both tubes cover; the references differ in the details, so each has its own
-function.
+The spatio-temporal IoU is the temporal IoU of the frame ranges times the mean per-frame IoU over
+the frames both tubes cover. The references differ in the details, and each detail moves
+published numbers, so :func:`tube_iou_pairs` takes the convention by name:
+
+``act``
+    ACT / MOC ``iou3dt``: tubes that share a single frame overlap; per-frame IoU with +1 pixels
+    (:func:`~attnviz.ops.boxes.iou_plus_one`); ``mean * (t_inter / t_union)``, the mean summed
+    as ``np.mean`` sums.
+``yowo``
+    YOWO ``iou3dt``: tubes must share two frames (``t_max <= t_min`` gives 0); +1 pixels;
+    ``(mean * t_inter) / t_union``.
+``matlab``
+    ``compute_spatio_temporal_iou.m`` of the corrected UCF101-24 annotations: tubes must share
+    two frames; boxes as ``[x y w h]`` (``w = x2 - x1``) with the detection's four numbers each
+    increased by 1, ``inters_union`` (:func:`~attnviz.ops.boxes.iou_matlab`); the mean summed
+    left to right as Octave does; ``(t_inter / t_union) * mean``.
+
+Pairs are computed in one vectorised pass: the frames both tubes cover are gathered into one
+flat array, grouped by overlap length so that each mean is a row reduction with exactly the
+rounding of the reference.
 """
 
 from __future__ import annotations
@@ -12,87 +29,170 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from attnviz.ops.boxes import matlab_rect_iou
+from attnviz.ops.boxes import iou_matlab, iou_plus_one
 
-__all__ = ["nms_tubes", "tube_iou_act", "tube_iou_matlab", "tube_iou_yowo"]
+__all__ = [
+    "TUBE_IOU_CONVENTIONS",
+    "nms_tubes",
+    "tube_iou",
+    "tube_iou_act",
+    "tube_iou_matlab",
+    "tube_iou_pairs",
+    "tube_iou_yowo",
+]
+
+TUBE_IOU_CONVENTIONS = ("act", "yowo", "matlab")
+_CHUNK_FRAMES = 1 << 21  # frames gathered at once (bounds memory)
 
 
-def _mean_frame_iou_plus_one(b1: np.ndarray, b2: np.ndarray) -> float:
-    xmin = np.maximum(b1[:, 1], b2[:, 1])
-    xmax = np.minimum(b1[:, 3] + 1, b2[:, 3] + 1)
-    ymin = np.maximum(b1[:, 2], b2[:, 2])
-    ymax = np.minimum(b1[:, 4] + 1, b2[:, 4] + 1)
-    ov = np.maximum(0, xmax - xmin) * np.maximum(0, ymax - ymin)
-    a1 = (b1[:, 3] - b1[:, 1] + 1) * (b1[:, 4] - b1[:, 2] + 1)
-    a2 = (b2[:, 3] - b2[:, 1] + 1) * (b2[:, 4] - b2[:, 2] + 1)
-    return float(np.mean(ov / (a1 + a2 - ov)))
+class _Packed:
+    """Tubes concatenated: ``boxes [sum n, 4]``, ``offset [k]``, ``start [k]``, ``end [k]``."""
+
+    def __init__(self, tubes: Sequence[np.ndarray]):
+        arrs = [np.asarray(t, dtype=np.float64).reshape(-1, 5) for t in tubes]
+        lens = np.fromiter((len(a) for a in arrs), dtype=np.int64, count=len(arrs))
+        self.offset = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
+        self.boxes = np.concatenate(arrs)[:, 1:5] if arrs else np.zeros((0, 4))
+        self.start = np.array([a[0, 0] if len(a) else 0 for a in arrs], dtype=np.float64)
+        self.end = np.array([a[-1, 0] if len(a) else -1 for a in arrs], dtype=np.float64)
 
 
-def _st_iou_plus_one(b1: np.ndarray, b2: np.ndarray, strict: bool) -> float:
-    tmin = max(b1[0, 0], b2[0, 0])
-    tmax = min(b1[-1, 0], b2[-1, 0])
-    if (tmax <= tmin) if strict else (tmax < tmin):
-        return 0.0
-    inter = tmax - tmin + 1
-    union = max(b1[-1, 0], b2[-1, 0]) - min(b1[0, 0], b2[0, 0]) + 1
-    s1 = int(tmin - b1[0, 0])
-    s2 = int(tmin - b2[0, 0])
-    n = int(tmax - tmin) + 1
-    return _mean_frame_iou_plus_one(b1[s1 : s1 + n], b2[s2 : s2 + n]) * inter / union
+def _pack(tubes) -> _Packed:
+    return tubes if isinstance(tubes, _Packed) else _Packed(tubes)
+
+
+def tube_iou_pairs(
+    gt_tubes: Sequence[np.ndarray] | _Packed,
+    det_tubes: Sequence[np.ndarray] | _Packed,
+    gt_index: np.ndarray,
+    det_index: np.ndarray,
+    convention: str = "act",
+) -> np.ndarray:
+    """Spatio-temporal IoU of the pairs ``(gt_tubes[gt_index[p]], det_tubes[det_index[p]])``.
+
+    Args:
+        gt_tubes, det_tubes: sequences of ``ndarray[n, 5]`` tubes (consecutive frames).
+        gt_index (ndarray[P] int), det_index (ndarray[P] int): the pairs.
+        convention: ``act``, ``yowo`` or ``matlab`` (see the module docstring).
+
+    Returns:
+        ndarray[P] float64.
+    """
+    if convention not in TUBE_IOU_CONVENTIONS:
+        raise ValueError(f"unknown tube IoU convention {convention!r}: {TUBE_IOU_CONVENTIONS}")
+    g, d = _pack(gt_tubes), _pack(det_tubes)
+    gi = np.asarray(gt_index, dtype=np.int64).reshape(-1)
+    di = np.asarray(det_index, dtype=np.int64).reshape(-1)
+    out = np.zeros(len(gi), dtype=np.float64)
+    if len(gi) == 0:
+        return out
+    tmin = np.maximum(g.start[gi], d.start[di])
+    tmax = np.minimum(g.end[gi], d.end[di])
+    ok = tmax >= tmin if convention == "act" else tmax > tmin
+    pairs = np.flatnonzero(ok)
+    if len(pairs) == 0:
+        return out
+    n = (tmax[pairs] - tmin[pairs]).astype(np.int64) + 1
+    union = np.maximum(g.end[gi[pairs]], d.end[di[pairs]]) - np.minimum(
+        g.start[gi[pairs]], d.start[di[pairs]]
+    )
+    union = union + 1
+    inter = (tmax[pairs] - tmin[pairs]) + 1
+    # gather the shared frames of every pair, pairs sorted by overlap length
+    by_n = np.argsort(n, kind="stable")
+    pairs, n, union, inter = pairs[by_n], n[by_n], union[by_n], inter[by_n]
+    g0 = g.offset[gi[pairs]] + (tmin[pairs] - g.start[gi[pairs]]).astype(np.int64)
+    d0 = d.offset[di[pairs]] + (tmin[pairs] - d.start[di[pairs]]).astype(np.int64)
+    mean = np.empty(len(pairs))
+    lens, first = np.unique(n, return_index=True)
+    bounds = np.append(first, len(n))
+    for k, length in enumerate(lens.tolist()):
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        step = max(1, _CHUNK_FRAMES // length)
+        for a in range(lo, hi, step):
+            b = min(hi, a + step)
+            ar = np.arange(length)
+            gb = g.boxes[g0[a:b, None] + ar]  # [p, length, 4]
+            db = d.boxes[d0[a:b, None] + ar]
+            if convention == "matlab":
+                gx = np.stack(
+                    [gb[..., 0], gb[..., 1], gb[..., 2] - gb[..., 0], gb[..., 3] - gb[..., 1]], -1
+                )
+                dx = np.stack(
+                    [db[..., 0], db[..., 1], db[..., 2] - db[..., 0], db[..., 3] - db[..., 1]], -1
+                )
+                frame_iou = iou_matlab(gx, dx + 1)
+                mean[a:b] = np.cumsum(frame_iou, axis=1)[:, -1] / length  # Octave: left to right
+            else:
+                frame_iou = iou_plus_one(gb, db)
+                mean[a:b] = np.mean(frame_iou, axis=1)
+    if convention == "act":
+        val = mean * (inter / union)
+    elif convention == "yowo":
+        val = mean * inter / union
+    else:
+        val = (inter / union) * mean
+    out[pairs] = val
+    return out
+
+
+def tube_iou(gt: np.ndarray, det: np.ndarray, convention: str = "act") -> float:
+    """Spatio-temporal IoU of one ground-truth tube and one detected tube (``[n, 5]`` each)."""
+    return float(tube_iou_pairs([gt], [det], np.zeros(1, int), np.zeros(1, int), convention)[0])
 
 
 def tube_iou_act(b1: np.ndarray, b2: np.ndarray) -> float:
-    """ACT's ``iou3dt``: +1 pixel convention; tubes sharing a single frame still overlap."""
-    return _st_iou_plus_one(np.asarray(b1, float), np.asarray(b2, float), strict=False)
+    """ACT's ``iou3dt(b1, b2)``: +1 pixel convention; tubes sharing a single frame overlap."""
+    return tube_iou(b1, b2, "act")
 
 
 def tube_iou_yowo(b1: np.ndarray, b2: np.ndarray) -> float:
-    """YOWO's ``iou3dt``: as ACT's, but tubes must share more than one frame
-    (``tmax <= tmin`` gives 0)."""
-    return _st_iou_plus_one(np.asarray(b1, float), np.asarray(b2, float), strict=True)
+    """YOWO's ``iou3dt(b1, b2)``: as ACT's, but tubes must share two frames."""
+    return tube_iou(b1, b2, "yowo")
 
 
 def tube_iou_matlab(gt: np.ndarray, dt: np.ndarray) -> float:
-    """``compute_spatio_temporal_iou.m`` of the UCF101-24 MATLAB evaluation.
-
-    The temporal intersection is ``min(ends) - max(starts)``, +1 only when positive (tubes
-    sharing a single frame give 0); boxes are compared as ``[x y w h]`` with the detection's
-    four numbers each increased by 1 (as the reference does) and the IoU divided by
-    ``union + eps``.
-
-    Args:
-        gt (ndarray[n, 5]): ground-truth tube, ``frame, x1, y1, x2, y2``.
-        dt (ndarray[m, 5]): detected tube.
-    """
-    gt = np.asarray(gt, float)
-    dt = np.asarray(dt, float)
-    tgb, tge, tdb, tde = gt[0, 0], gt[-1, 0], dt[0, 0], dt[-1, 0]
-    t_i = max(0.0, min(tge, tde) - max(tgb, tdb))
-    if not t_i > 0:
-        return 0.0
-    t_i += 1
-    t_u = max(tge, tde) - min(tgb, tdb) + 1
-    lo, hi = max(tgb, tdb), min(tge, tde)
-    n = int(hi - lo) + 1
-    g = gt[int(lo - tgb) : int(lo - tgb) + n]
-    d = dt[int(lo - tdb) : int(lo - tdb) + n]
-    g_xywh = np.stack([g[:, 1], g[:, 2], g[:, 3] - g[:, 1], g[:, 4] - g[:, 2]], 1)
-    d_xywh = np.stack([d[:, 1], d[:, 2], d[:, 3] - d[:, 1], d[:, 4] - d[:, 2]], 1) + 1
-    return float(t_i / t_u * np.mean(matlab_rect_iou(g_xywh, d_xywh)))
+    """``compute_spatio_temporal_iou.m``: ground-truth tube ``gt``, detected tube ``dt``."""
+    return tube_iou(gt, dt, "matlab")
 
 
 def nms_tubes(tubes: Sequence[np.ndarray], scores: np.ndarray, overlap: float = 0.3) -> np.ndarray:
     """3D NMS as ACT's ``nms3dt``: repeatedly keep the best-scoring tube and drop those whose
-    ``tube_iou_act`` with it exceeds ``overlap``. Equal scores: the earlier tube first.
+    ``act`` spatio-temporal IoU with it exceeds ``overlap``.
+
+    Equal scores: the earlier tube first (ACT sorts with numpy's unstable default sort).
+
+    Args:
+        tubes: ``k`` tubes ``[n, 5]``.
+        scores (ndarray[k]): their scores.
 
     Returns:
-        ndarray[k] int: indices of the kept tubes, in keep order.
+        ndarray[m] int: indices of the kept tubes, in keep order.
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    order = list(np.argsort(-scores, kind="stable"))
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    k = len(scores)
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    packed = _pack(tubes)
+    order = np.argsort(-scores, kind="stable")
+    if k <= 256:  # all pairs in one pass, then the greedy walk
+        iu, ju = np.triu_indices(k, 1)
+        iou = np.zeros((k, k))
+        iou[iu, ju] = tube_iou_pairs(packed, packed, order[iu], order[ju], "act")
+        alive = np.ones(k, dtype=bool)
+        keep = []
+        for r in range(k):
+            if alive[r]:
+                keep.append(int(order[r]))
+                alive[r + 1 :] &= iou[r, r + 1 :] <= overlap
+        return np.asarray(keep, dtype=np.int64)
     keep = []
-    while order:
-        i = order.pop(0)
-        keep.append(i)
-        order = [j for j in order if tube_iou_act(tubes[j], tubes[i]) <= overlap]
+    rest = order
+    while len(rest):
+        i = rest[0]
+        keep.append(int(i))
+        rest = rest[1:]
+        if len(rest):
+            iou = tube_iou_pairs(packed, packed, rest, np.full(len(rest), i), "act")
+            rest = rest[iou <= overlap]
     return np.asarray(keep, dtype=np.int64)
