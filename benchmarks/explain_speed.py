@@ -1,0 +1,230 @@
+"""``spatial-map`` end to end against the model alone on the same frames, and peak memory on a
+10x longer video, measured in the same run.
+
+Speed: the end-to-end time of :func:`attnviz.pipeline.explain.spatial_map` (decode, preprocess,
+model, localization, overlay video, strip, CSV / JSON / npz writing) against the time of the
+model's forward pass alone on the same sampled frames, already decoded and preprocessed; both
+with the model loaded once, run alternately, median of ``--repeats``. Target: ratio <= 1.25.
+
+Memory: peak resident memory (and the peak of Python / numpy allocations) of a fresh process
+running ``spatial-map`` on the video and on a 10x longer one (the same frames looped ten
+times), for uniform sampling (the default command) and for sliding windows. Target: the long
+video's peak within 1.2x of the short one's.
+
+The video is ``--video`` or, by default, a generated 640x480, 30 fps, 30 s clip (moving shapes
+over a textured background, mp4v). The model is ``--checkpoint``, else the model shipped with
+attnviz, else a random-init resnet18 recognizer with the paper's head sizes (speed does not
+depend on the weights).
+
+Run: ``python benchmarks/explain_speed.py [--video vtest.avi] [--repeats 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _frame(i: int, w: int, h: int, texture: np.ndarray) -> np.ndarray:
+    import cv2
+
+    img = np.roll(texture, (i * 2) % h, axis=0).copy()
+    x = int((w - 120) * (0.5 + 0.5 * np.sin(i / 23.0)))
+    y = int((h - 160) * (0.5 + 0.5 * np.cos(i / 31.0)))
+    cv2.rectangle(img, (x, y), (x + 120, y + 160), (40, 180, 230), -1)
+    cv2.circle(img, ((i * 7) % w, h // 3), 35, (220, 60, 60), -1)
+    return img
+
+
+def make_video(path: Path, seconds: float, fps: float = 30.0, w: int = 640, h: int = 480) -> Path:
+    from attnviz.io.video_writer import open_video_writer
+
+    rng = np.random.default_rng(0)
+    texture = (rng.random((h // 8, w // 8, 3)) * 255).astype(np.uint8)
+    import cv2
+
+    texture = cv2.resize(texture, (w, h), interpolation=cv2.INTER_LINEAR)
+    with open_video_writer(path, fps, codec="mp4v") as wr:
+        for i in range(int(seconds * fps)):
+            wr.write(_frame(i, w, h, texture))
+    return path
+
+
+def loop_video(src: Path, dst: Path, times: int) -> Path:
+    """``src``'s frames ``times`` times over (re-encoded with mp4v)."""
+    from attnviz.io.video import iter_frames, stream_fps
+    from attnviz.io.video_writer import open_video_writer
+
+    with open_video_writer(dst, stream_fps(src), codec="mp4v") as wr:
+        for _ in range(times):
+            for _, f in iter_frames(src):
+                wr.write(f)
+    return dst
+
+
+def load_or_build(checkpoint: str | None):
+    from attnviz.pipeline.explain import default_checkpoint, load_model
+
+    if checkpoint is None:
+        try:
+            checkpoint = str(default_checkpoint())
+        except Exception:  # no shipped model yet: a random-init one of the real size
+            checkpoint = None
+    if checkpoint is not None:
+        model, _ = load_model(checkpoint)
+        return model, checkpoint, checkpoint
+    from attnviz.models import build_recognizer, save_checkpoint
+
+    model = build_recognizer("resnet18", 101, weights=None, random_init=True).eval()
+    path = Path(tempfile.mkdtemp(prefix="attnviz-bench-")) / "resnet18_random.pt"
+    save_checkpoint(path, model)
+    return model, str(path), "resnet18, random init, paper head sizes, 101 classes"
+
+
+def time_speed(video: Path, model, repeats: int, fps: float | None, window: int, stride: int):
+    import torch
+
+    from attnviz.data import preprocess
+    from attnviz.io.maps import load_attention
+    from attnviz.io.video import iter_frames
+    from attnviz.pipeline.explain import spatial_map
+
+    out_dir = Path(tempfile.mkdtemp(prefix="attnviz-bench-out-"))
+    kw = {"fps": fps, "window": window, "stride": stride} if fps else {}
+    spatial_map(video, out_dir, model=model, quiet=True, **kw)  # warm-up, and the frames used
+    maps = load_attention(out_dir / "maps.npz")
+    frames = [f for _, f in iter_frames(video, maps.frame_indices - 1)]
+    x = preprocess(np.stack(frames), model.input_size)
+
+    def model_alone() -> None:
+        with torch.inference_mode():
+            if maps.window_starts is None:
+                model(x[None])
+            else:  # the same work as the pipeline: backbone once per frame, head per window
+                feats = torch.cat(
+                    [model.extract_features(x[i : i + 16]) for i in range(0, len(x), 16)]
+                )
+                n = maps.temporal.shape[1]
+                for s in maps.window_starts:
+                    model.head(feats[s : s + n][None])
+
+    e2e, ref = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model_alone()
+        ref.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        spatial_map(video, out_dir, model=model, quiet=True, **kw)
+        e2e.append(time.perf_counter() - t)
+    return statistics.median(e2e), statistics.median(ref), maps.num_frames
+
+
+def child_memory(video: str, checkpoint: str, fps: float | None, window: int, stride: int) -> None:
+    """Run in a fresh process: spatial-map once, print peak RSS and traced peak as JSON."""
+    import tracemalloc
+
+    from attnviz.pipeline.explain import spatial_map
+
+    tracemalloc.start()
+    out_dir = tempfile.mkdtemp(prefix="attnviz-bench-mem-")
+    kw = {"fps": fps, "window": window, "stride": stride} if fps else {}
+    spatial_map(video, out_dir, checkpoint=checkpoint, quiet=True, **kw)
+    _, traced = tracemalloc.get_traced_memory()
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rss_mb": rss_kb / 1024, "traced_mb": traced / 2**20}))
+
+
+def measure_memory(video: Path, checkpoint: str, fps: float | None, window: int, stride: int):
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        str(video),
+        "--checkpoint",
+        checkpoint,
+    ]
+    if fps:
+        cmd += ["--fps", str(fps), "--window", str(window), "--stride", str(stride)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise SystemExit(f"memory run failed: {res.stderr.strip().splitlines()[-1:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", default=None, help="a real video (default: a generated one)")
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the generated clip")
+    parser.add_argument("--fps", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--window", type=int, default=25)
+    parser.add_argument("--stride", type=int, default=12)
+    parser.add_argument(
+        "--window-fps", type=float, default=2.0,
+        help="sampling rate of the sliding-window speed runs",
+    )  # fmt: skip
+    parser.add_argument(
+        "--memory-window-fps", type=float, default=0.5,
+        help="sampling rate of the sliding-window memory runs",
+    )  # fmt: skip
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_memory(args.child, args.checkpoint, args.fps, args.window, args.stride)
+        return
+
+    import torch
+
+    from attnviz.io.video import probe
+
+    work = Path(tempfile.mkdtemp(prefix="attnviz-bench-"))
+    if args.video:
+        video = Path(args.video)
+    else:
+        video = make_video(work / "clip.mp4", args.seconds)
+    info = probe(video)
+    model, ckpt, about = load_or_build(args.checkpoint)
+    print(f"video: {video.name} {info.width}x{info.height}, {info.num_frames} frames at "
+          f"{info.fps:g} fps ({info.duration:.1f} s)")  # fmt: skip
+    print(f"model: {about}; torch threads: {torch.get_num_threads()}; device: cpu, fp32")
+    speed_runs = (
+        ("uniform 25 frames (default)", None),
+        (f"windows at {args.window_fps:g} fps", args.window_fps),
+    )
+    for label, fps in () if args.skip_speed else speed_runs:
+        e2e, ref, n = time_speed(video, model, args.repeats, fps, args.window, args.stride)
+        print(f"[{label}] {n} sampled frames: spatial-map end to end {e2e:.2f} s, model alone "
+              f"{ref:.2f} s, ratio {e2e / ref:.3f} (target <= 1.25)", flush=True)  # fmt: skip
+    if args.skip_memory:
+        return
+    long_video = loop_video(video, work / "long.mp4", 10)
+    memory_runs = (
+        ("uniform 25 frames", None),
+        (f"windows at {args.memory_window_fps:g} fps", args.memory_window_fps),
+    )
+    for label, fps in memory_runs:
+        short = measure_memory(video, ckpt, fps, args.window, args.stride)
+        long = measure_memory(long_video, ckpt, fps, args.window, args.stride)
+        print(f"[{label}] peak RSS {short['rss_mb']:.0f} MB -> {long['rss_mb']:.0f} MB on the 10x "
+              f"video, ratio {long['rss_mb'] / short['rss_mb']:.3f} (target <= 1.2); traced "
+              f"Python/numpy peak {short['traced_mb']:.1f} MB -> {long['traced_mb']:.1f} MB",
+              flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
