@@ -1,6 +1,12 @@
 """The paper's spatio-temporal attention recognizer, its losses and checkpoints."""
 
-from attnviz.models.backbone import IMAGENET_MEAN, IMAGENET_STD, build_backbone
+from attnviz.models.backbone import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    build_backbone,
+    feature_channels,
+    imagenet_weights_path,
+)
 from attnviz.models.checkpoint import load_checkpoint, save_checkpoint
 from attnviz.models.losses import (
     LossTerms,
@@ -9,7 +15,7 @@ from attnviz.models.losses import (
     tv_loss,
     unimodal_loss,
 )
-from attnviz.models.precision import autocast
+from attnviz.models.precision import autocast, native_bf16
 from attnviz.models.recognizer import ModelOutput, Recognizer, build_recognizer
 
 __all__ = [
@@ -23,7 +29,10 @@ __all__ = [
     "build_backbone",
     "build_recognizer",
     "contrast_loss",
+    "feature_channels",
+    "imagenet_weights_path",
     "load_checkpoint",
+    "native_bf16",
     "save_checkpoint",
     "tv_loss",
     "unimodal_loss",

@@ -3,7 +3,7 @@
 ImageNet weights are never downloaded: they come from a local file or from the torch hub cache
 (``$TORCH_HOME/hub/checkpoints/<torchvision file name>``), where ``torchvision`` itself would
 have stored them. When neither exists, :func:`build_backbone` raises an error that names the exact
-path to put the file at.
+path to put the file at. Random initialisation happens only when asked for (``random_init=True``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "build_backbone",
+    "feature_channels",
+    "imagenet_weights_candidates",
     "imagenet_weights_path",
 ]
 
@@ -44,27 +46,56 @@ def _check_name(name: str) -> None:
         raise AttnvizError(f"unknown backbone {name!r}: expected one of {', '.join(BACKBONES)}")
 
 
-def imagenet_weights_path(name: str) -> Path:
-    """Where torchvision's ImageNet weights of backbone ``name`` live in the torch hub cache
-    (``torch.hub.get_dir()/checkpoints/<file name of IMAGENET1K_V1>``)."""
+def _check_stage(stage: int) -> None:
+    if stage not in (1, 2, 3, 4):
+        raise AttnvizError(f"backbone stage must be 1..4, got {stage}")
+
+
+def feature_channels(name: str, stage: int = 4) -> int:
+    """Channels C of backbone ``name`` cut after ``layer{stage}`` (2048 for ResNet-50, stage 4)."""
+    _check_name(name)
+    _check_stage(stage)
+    return BACKBONES[name][2][stage - 1]
+
+
+def imagenet_weights_candidates(name: str) -> list[Path]:
+    """Every file of torchvision's ImageNet weights for ``name`` in the torch hub cache
+    (``torch.hub.get_dir()/checkpoints/``), ``IMAGENET1K_V1`` first, then ``V2`` where
+    torchvision has one. The cache directory follows ``$TORCH_HOME`` at call time."""
     _check_name(name)
     enum = getattr(torchvision.models, BACKBONES[name][1])
-    url = enum.IMAGENET1K_V1.url
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+    folder = Path(torch.hub.get_dir()) / "checkpoints"
+    return [folder / os.path.basename(w.url) for w in enum]
+
+
+def imagenet_weights_path(name: str) -> Path:
+    """Where the ImageNet weights of backbone ``name`` are read from: the first existing file of
+    :func:`imagenet_weights_candidates`, else the ``IMAGENET1K_V1`` file name (the place to put
+    it)."""
+    candidates = imagenet_weights_candidates(name)
+    for path in candidates:
+        if path.is_file():
+            return path
+    return candidates[0]
 
 
 def _load_state(path: Path) -> dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt file or a pickle that weights_only refuses
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise AttnvizError(
-            f"{path}: cannot read ImageNet weights ({exc.__class__.__name__}: {exc})"
+            f"{path}: cannot read ImageNet weights ({exc.__class__.__name__}: {first})"
         ) from None
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    for key in ("state_dict", "model"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+            break
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
         raise AttnvizError(f"{path}: not a ResNet state_dict (expected a mapping name -> tensor)")
-    return state
+    return {k.removeprefix("module."): v for k, v in state.items()}
 
 
 def build_backbone(
@@ -78,36 +109,59 @@ def build_backbone(
 
     Args:
         name: ``resnet18`` / ``resnet34`` / ``resnet50`` / ``resnet101`` / ``resnet152``.
-        weights: ``"imagenet"`` (torch hub cache, see :func:`imagenet_weights_path`), a path to a
-            torchvision state_dict file, or ``None`` together with ``random_init=True``.
-        random_init: explicitly ask for random initialisation (no weights are read).
+        weights: ``"imagenet"`` (torchvision's file in the torch hub cache, see
+            :func:`imagenet_weights_candidates`), a path to a torchvision ResNet state_dict file,
+            or ``None`` together with ``random_init=True``. Read with ``weights_only=True``; the
+            classifier (``fc.*``) entries are ignored.
+        random_init: explicitly ask for random initialisation (no file is read). Giving a weights
+            file as well is an error.
         stage: cut after ``layer1`` .. ``layer4``; ``4`` gives 2048x7x7 for ResNet-50 at 224x224.
 
     Returns:
-        (trunk, channels): ``trunk(frames [N, 3, H, W]) -> [N, channels, H/s, W/s]`` with
-        ``s = 32`` for ``stage=4``.
+        (trunk, channels): ``trunk(frames [N, 3, H, W]) -> [N, channels, ceil(H/s), ceil(W/s)]``
+        with ``s = 32`` for ``stage=4`` (``s = 4 * 2**(stage-1)``).
+
+    Raises:
+        AttnvizError: unknown name or stage, weights missing (the message names the path where
+            the file is expected), unreadable, or not fitting the architecture.
     """
     _check_name(name)
-    if stage not in (1, 2, 3, 4):
-        raise AttnvizError(f"backbone stage must be 1..4, got {stage}")
+    _check_stage(stage)
     ctor, _, channels = BACKBONES[name]
+    if random_init:
+        if weights is not None and str(weights) != "imagenet":
+            raise AttnvizError(
+                f"backbone {name}: random_init=True and weights={str(weights)!r} contradict each "
+                "other; pass one of them"
+            )
+    elif weights is None:
+        raise AttnvizError(
+            "no backbone weights given: pass weights='imagenet' or a file, or random_init=True "
+            "to train from scratch"
+        )
     net = ctor(weights=None)
     if not random_init:
-        if weights is None:
-            raise AttnvizError(
-                "no backbone weights given: pass weights='imagenet' or a file, or random_init=True "
-                "to train from scratch"
-            )
-        path = imagenet_weights_path(name) if str(weights) == "imagenet" else Path(weights)
-        if not path.is_file():
-            raise AttnvizError(
-                f"ImageNet weights for {name} not found at {path}: put torchvision's "
-                f"{path.name} there (or set TORCH_HOME), pass weights=<file>, or "
-                "random_init=True"
-            )
+        if str(weights) == "imagenet":
+            path = imagenet_weights_path(name)
+            if not path.is_file():
+                names = " or ".join(p.name for p in imagenet_weights_candidates(name))
+                raise AttnvizError(
+                    f"ImageNet weights for {name} not found: put torchvision's {names} into "
+                    f"{path.parent} (the torch hub cache; set TORCH_HOME to use another one), "
+                    "pass weights=<file>, or random_init=True to train from scratch"
+                )
+        else:
+            path = Path(weights).expanduser()
+            if not path.is_file():
+                raise AttnvizError(f"{path}: backbone weights file not found")
         state = _load_state(path)
         state = {k: v for k, v in state.items() if not k.startswith("fc.")}
-        missing, unexpected = net.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = net.load_state_dict(state, strict=False)
+        except RuntimeError as exc:  # a shape mismatch
+            first = str(exc).strip().splitlines()
+            detail = first[1].strip() if len(first) > 1 else first[0]
+            raise AttnvizError(f"{path}: weights do not fit {name} ({detail})") from None
         missing = [k for k in missing if not k.startswith("fc.")]
         if missing or unexpected:
             raise AttnvizError(

@@ -3,6 +3,8 @@
 A checkpoint is a plain dict of tensors, numbers, strings, lists and dicts (``weights_only``
 loadable): ``{"format": "attnviz-checkpoint", "version": 1, "config": {...}, "class_names":
 [...], "state_dict": {...}, "epoch": int | None, "extra": {...}, "optimizer": state | None}``.
+``config`` holds the keyword arguments of :func:`~attnviz.models.build_recognizer`, so
+:func:`load_checkpoint` needs nothing but the file.
 """
 
 from __future__ import annotations
@@ -16,9 +18,31 @@ import torch
 from attnviz.errors import AttnvizError
 from attnviz.io.atomic import atomic_path
 
-__all__ = ["load_checkpoint", "save_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "load_checkpoint", "save_checkpoint"]
 
-_FORMAT = "attnviz-checkpoint"
+CHECKPOINT_FORMAT = "attnviz-checkpoint"
+CHECKPOINT_VERSION = 1
+_FORMAT = CHECKPOINT_FORMAT  # older name, kept for importers
+
+
+def _check_plain(value: Any, where: str) -> None:
+    """Refuse values that ``torch.load(weights_only=True)`` could not read back."""
+    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor)):
+        return
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_plain(v, f"{where}[{i}]")
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, (str, int)):
+                raise AttnvizError(f"{where}: key {k!r} is not a string or an integer")
+            _check_plain(v, f"{where}[{k!r}]")
+        return
+    raise AttnvizError(
+        f"{where}: {type(value).__name__} cannot be stored in a checkpoint (use numbers, "
+        "strings, lists, dicts or tensors)"
+    )
 
 
 def save_checkpoint(
@@ -30,24 +54,33 @@ def save_checkpoint(
     extra: dict[str, Any] | None = None,
     half: bool = False,
 ) -> Path:
-    """Write ``model`` (a :class:`~attnviz.models.Recognizer`, or a DDP wrapper of one) with its
-    configuration, atomically.
+    """Write ``model`` (a :class:`~attnviz.models.Recognizer`, or a DDP / ``torch.compile``
+    wrapper of one) with its configuration, atomically (a temporary file renamed into place).
 
     Args:
         optimizer: its state is stored too (for resuming).
         epoch: stored as is.
-        extra: JSON-like metadata (numbers, strings, lists, dicts).
+        extra: metadata of numbers, strings, lists, dicts and tensors.
         half: store floating-point weights as float16 (smaller shipped models); they are cast
             back to float32 on loading.
+
+    Returns:
+        ``Path(path)``.
     """
-    model = getattr(model, "module", model)
+    model = getattr(model, "module", model)  # DistributedDataParallel
+    model = getattr(model, "_orig_mod", model)  # torch.compile
+    if not hasattr(model, "config") or not hasattr(model, "class_names"):
+        raise AttnvizError(
+            f"{path}: can only save a model built by build_recognizer (it carries its config)"
+        )
+    _check_plain(extra or {}, "extra")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     payload = {
-        "format": _FORMAT,
-        "version": 1,
-        "config": model.config,
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "config": dict(model.config),
         "class_names": list(model.class_names),
         "state_dict": state,
         "epoch": epoch,
@@ -64,7 +97,11 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
 
     Loading uses ``torch.load(..., weights_only=True)``: a file that would need to unpickle
     arbitrary objects is refused with :class:`~attnviz.errors.AttnvizError`, and nothing in it
-    runs.
+    runs. So is a file of some other program (no attnviz ``format`` entry) and one whose weights
+    do not fit its configuration.
+
+    Args:
+        map_location: device the model's weights end up on.
 
     Returns:
         ``(model, info)``: the model in eval mode; ``info`` has ``config``, ``class_names``,
@@ -78,15 +115,25 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
     try:
         payload = torch.load(p, map_location=map_location, weights_only=True)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else exc.__class__.__name__
         raise AttnvizError(
             f"{p}: not a loadable attnviz checkpoint (refused by weights_only loading: {first})"
         ) from None
-    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise AttnvizError(
-            f"{p}: not an attnviz checkpoint (no 'format': '{_FORMAT}' entry; a checkpoint of "
-            "another model?)"
+            f"{p}: not an attnviz checkpoint (no 'format': '{CHECKPOINT_FORMAT}' entry; a "
+            "checkpoint of another model?)"
         )
+    version = payload.get("version")
+    if version != CHECKPOINT_VERSION:
+        raise AttnvizError(
+            f"{p}: checkpoint format version {version!r}, this attnviz reads version "
+            f"{CHECKPOINT_VERSION}"
+        )
+    for key, kind in (("config", dict), ("state_dict", dict)):
+        if not isinstance(payload.get(key), kind):
+            raise AttnvizError(f"{p}: checkpoint has no {key!r} mapping")
     config = dict(payload["config"])
     config.setdefault("class_names", payload.get("class_names"))
     try:
@@ -96,10 +143,10 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
             for k, v in payload["state_dict"].items()
         }
         model.load_state_dict(state)
-    except (TypeError, RuntimeError, KeyError) as exc:
+    except (TypeError, RuntimeError, KeyError, AttnvizError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise AttnvizError(f"{p}: checkpoint does not match its configuration ({first})") from None
-    model.eval()
+    model = model.to(map_location).eval()
     info = {
         "config": config,
         "class_names": tuple(payload.get("class_names") or model.class_names),

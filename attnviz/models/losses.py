@@ -12,6 +12,8 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from attnviz.errors import AttnvizError
+
 __all__ = ["LossTerms", "attention_loss", "contrast_loss", "tv_loss", "unimodal_loss"]
 
 
@@ -68,9 +70,29 @@ def attention_loss(
             0 for the Table 2 ablations).
 
     Returns:
-        LossTerms with every term computed in float32 (also under bf16 autocast).
+        LossTerms with every term computed in float32 (also under bf16 autocast). Each
+        regulariser is returned unweighted; ``total`` is eq. 6. A term whose weight is 0 still
+        appears (for logging) but adds nothing to ``total``'s gradient.
     """
+    for name, lam in (
+        ("lambda_tv", lambda_tv),
+        ("lambda_contrast", lambda_contrast),
+        ("lambda_unimodal", lambda_unimodal),
+    ):
+        if not lam >= 0:
+            raise AttnvizError(f"{name} must be >= 0, got {lam}")
     logits, mask, temporal = output.logits.float(), output.mask.float(), output.temporal.float()
+    b = logits.shape[0]
+    if logits.ndim != 2 or mask.ndim != 4 or temporal.ndim != 3:
+        raise AttnvizError(
+            f"expected logits [B, K], mask [B, T, h, w], temporal [B, T, T]; got "
+            f"{tuple(logits.shape)}, {tuple(mask.shape)}, {tuple(temporal.shape)}"
+        )
+    if mask.shape[0] != b or temporal.shape[0] != b or tuple(target.shape) != (b,):
+        raise AttnvizError(
+            f"batch sizes differ: logits {tuple(logits.shape)}, mask {tuple(mask.shape)}, "
+            f"temporal {tuple(temporal.shape)}, target {tuple(target.shape)}"
+        )
     ce = F.cross_entropy(logits, target)
     tv = tv_loss(mask)
     contrast = contrast_loss(mask)

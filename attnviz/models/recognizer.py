@@ -23,7 +23,7 @@ from attnviz.models.attention import (
     SpatialAttention,
     StateInit,
 )
-from attnviz.models.backbone import build_backbone
+from attnviz.models.backbone import build_backbone, feature_channels
 
 __all__ = ["ModelOutput", "Recognizer", "build_recognizer"]
 
@@ -51,6 +51,7 @@ class Recognizer(nn.Module):
         num_classes: K.
         config: JSON-able dict that :func:`build_recognizer` accepts back (checkpoints store it).
         class_names: K names (default ``class_0`` ...).
+        input_size: side of the square frames the model expects (pre-processing reads it).
         hidden_channels: ConvLSTM hidden state channels (paper: 512).
         kernel: ConvLSTM kernel (paper: 3).
         spatial_widths: channels of the two hidden conv layers of Table 1 (paper: 1024, 512).
@@ -61,7 +62,15 @@ class Recognizer(nn.Module):
         energy_dim: width of the additive energy's hidden layer.
         dropout: dropout before the classifier.
         fast: compute ``W_x * X~_i`` once for all frames and mix (default); ``False`` runs the
-            straightforward per-step form (same outputs, for tests and benchmarks).
+            straightforward per-step form ``W_x * Y_t`` (same outputs, for tests and
+            benchmarks). Can be changed on a built model.
+        channels_last: run the convolutions in channels-last memory layout (faster with
+            oneDNN on CPU, above all in bfloat16, and with tensor cores on CUDA); numbers are
+            the same. Can be changed on a built model.
+
+    The classifier is a fully connected layer on the mean hidden state over time
+    ``H_bar = (1/n) sum_t H_t``, average-pooled over its ``h x w`` grid (so the model does not
+    depend on the frame size).
     """
 
     def __init__(
@@ -82,6 +91,7 @@ class Recognizer(nn.Module):
         energy_dim: int = 256,
         dropout: float = 0.5,
         fast: bool = True,
+        channels_last: bool = True,
     ) -> None:
         super().__init__()
         if energy not in ("additive", "scalar"):
@@ -99,6 +109,7 @@ class Recognizer(nn.Module):
         self.use_spatial = spatial_attention
         self.use_temporal = temporal_attention
         self.fast = fast
+        self.channels_last = channels_last
         self.backbone = backbone
         self.spatial = (
             SpatialAttention(feature_channels, spatial_widths) if spatial_attention else None
@@ -114,6 +125,12 @@ class Recognizer(nn.Module):
         self.init_c = StateInit(feature_channels, hidden_channels)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(hidden_channels, num_classes)
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def _layout(self, x: torch.Tensor) -> torch.Tensor:
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+        return x.contiguous(memory_format=fmt)
 
     # ------------------------------------------------------------------ backbone
     def extract_features(self, frames: torch.Tensor) -> torch.Tensor:
@@ -122,48 +139,72 @@ class Recognizer(nn.Module):
             raise AttnvizError("this model was built for cached features and has no backbone")
         if frames.ndim != 4 or frames.shape[1] != 3:
             raise AttnvizError(f"frames must be [N, 3, H, W], got {tuple(frames.shape)}")
-        return self.backbone(frames)
+        return self.backbone(self._layout(frames))
 
     # ------------------------------------------------------------------ head
     def _weights(self, phi_x: torch.Tensor | None, h: torch.Tensor, n: int) -> torch.Tensor:
+        """Eq. 3: ``w [B, T]`` (float32) at one step, from ``H_{t-1} = h``."""
         if self.energy is None or phi_x is None:
-            return h.new_full((h.shape[0], n), 1.0 / n)
-        return torch.softmax(self.energy(phi_x, h).float(), dim=1).to(h.dtype)
+            return torch.full((h.shape[0], n), 1.0 / n, device=h.device, dtype=torch.float32)
+        return torch.softmax(self.energy(phi_x, h).float(), dim=1)
 
     def head(self, features: torch.Tensor) -> ModelOutput:
-        """Attention + ConvLSTM + classifier on ``features [B, T, C, h, w]``."""
+        """Attention + ConvLSTM + classifier on ``features [B, T, C, h, w]``.
+
+        ``temporal`` is float32 whatever the autocast setting, so its rows sum to 1 within
+        float32 rounding; ``logits`` and ``mask`` have the dtype the computation ran in.
+        """
         if features.ndim != 5 or features.shape[2] != self.feature_channels:
             raise AttnvizError(
                 f"features must be [B, T, {self.feature_channels}, h, w], got "
                 f"{tuple(features.shape)}"
             )
         b, n, c, hh, ww = features.shape
-        flat = features.reshape(b * n, c, hh, ww)
+        if n < 1 or b < 1:
+            raise AttnvizError(
+                f"features must hold at least one frame, got {tuple(features.shape)}"
+            )
+        dev = features.device.type
+        autocasting = torch.is_autocast_enabled(dev)
+        param_dtype = self.classifier.weight.dtype
+        if not autocasting and features.is_floating_point() and features.dtype != param_dtype:
+            features = features.to(param_dtype)  # e.g. float16 cached features
+        flat = self._layout(features.reshape(b * n, c, hh, ww))
         if self.spatial is not None:
-            mask = self.spatial(flat)  # [B*T, 1, h, w]
-            masked = flat * mask
+            mask = self.spatial(flat)  # [B*T, 1, h, w], Table 1
+            masked = flat * mask  # eq. 1
         else:
             mask = flat.new_ones(b * n, 1, hh, ww)
             masked = flat
         xt = masked.reshape(b, n, c, hh, ww)
-        mean_x = xt.mean(dim=1)
-        h = self.init_h(mean_x)
+        mean_x = self._layout(xt.mean(dim=1))  # (1/n) sum_i X~_i
+        h = self.init_h(mean_x)  # eq. 5
         cstate = self.init_c(mean_x)
         phi_x = self.energy.project_frames(xt) if self.energy is not None else None
+        hidden_weight = None
+        mix = torch.promote_types(masked.dtype, torch.float32)  # the attention mix runs in it
         if self.fast:
-            # W_x * X~_i once for every frame, as one batch (eq. 4 and linearity of W_x)
-            zx = self.cell.conv_x(masked).reshape(b, n, -1, hh, ww)
-        hidden_sum = torch.zeros_like(h)
+            # W_x * X~_i once for every frame, as one batch: by linearity of W_x (no bias),
+            # W_x * Y_t = (1/n) sum_i w_ti (W_x * X~_i); only W_h * H_{t-1} is left per step.
+            zx = self.cell.conv_x(masked).to(mix).reshape(b, n, -1)  # [B, T, 4*hid*h*w]
+            if dev == "cpu" and not autocasting:
+                hidden_weight = self.cell.hidden_weight_matrix()
+        else:
+            xflat = xt.to(mix).reshape(b, n, -1)  # [B, T, C*h*w]
+        hidden_sum = torch.zeros((), device=features.device, dtype=mix)
         weights = []
         for _ in range(n):
-            w = self._weights(phi_x, h, n)  # [B, T]
+            w = self._weights(phi_x, h, n)  # [B, T], eq. 2-3 with H_{t-1} = h
             weights.append(w)
+            w = w.to(mix)
             if self.fast:
-                x_gates = torch.einsum("bi,bichw->bchw", w, zx) / n
+                with torch.autocast(dev, enabled=False):
+                    x_gates = torch.bmm(w[:, None, :], zx).reshape(b, -1, hh, ww) / n
             else:
-                y = torch.einsum("bi,bichw->bchw", w, xt) / n  # eq. 4
-                x_gates = self.cell.conv_x(y)
-            h, cstate = self.cell.step(x_gates, h, cstate)
+                with torch.autocast(dev, enabled=False):
+                    y = torch.bmm(w[:, None, :], xflat).reshape(b, c, hh, ww) / n  # eq. 4
+                x_gates = self.cell.conv_x(self._layout(y))
+            h, cstate = self.cell.step(x_gates, h, cstate, hidden_weight=hidden_weight)
             hidden_sum = hidden_sum + h
         h_bar = hidden_sum / n
         logits = self.classifier(self.dropout(h_bar.mean(dim=(-2, -1))))
@@ -203,32 +244,48 @@ def build_recognizer(
     energy_dim: int = 256,
     dropout: float = 0.5,
     fast: bool = True,
+    channels_last: bool = True,
 ) -> Recognizer:
     """Build the paper's recognizer.
 
     Args:
         backbone: ``resnet18`` / ``resnet34`` / ``resnet50`` / ``resnet101`` / ``resnet152``.
         num_classes: K.
-        weights: ``"imagenet"`` (torch hub cache), a state_dict file, or ``None`` (then
-            ``random_init=True`` is required).
+        weights: ``"imagenet"`` (torchvision's file in the torch hub cache), a state_dict file,
+            or ``None`` (then ``random_init=True`` is required). Never downloaded.
         random_init: explicitly train the backbone from scratch.
         class_names: K names stored with the model.
         input_size: frames are resized to ``input_size x input_size``.
         backbone_stage: cut the ResNet after ``layer{stage}`` (4 = the paper's last conv block).
         features_only: no backbone (the model takes cached features only); ``feature_channels``
-            are those of ``backbone`` at ``backbone_stage``.
+            are those of ``backbone`` at ``backbone_stage``. No weights are read.
         hidden_channels, kernel: ConvLSTM (paper: 512, 3).
         spatial_widths: Table 1's hidden widths (paper: 1024, 512).
-        spatial_attention, temporal_attention: Table 2 ablation switches.
-        energy: ``"additive"`` (default) or ``"scalar"``.
-        energy_dim, dropout: sizes of the energy MLP and classifier dropout.
-        fast: see :class:`Recognizer`.
+        spatial_attention, temporal_attention: Table 2 ablation switches (the regulariser
+            ablations are the loss weights of :func:`~attnviz.models.attention_loss`).
+        energy: ``"additive"`` (default) or ``"scalar"`` (literal eq. 2, degenerate).
+        energy_dim, dropout: width of the additive energy and classifier dropout.
+        fast, channels_last: execution choices that do not change the numbers (see
+            :class:`Recognizer`); not part of ``config``.
 
     Returns:
-        Recognizer; ``model.config`` rebuilds it (``build_recognizer(**config, random_init=True)``).
+        Recognizer; ``model.config`` rebuilds it (``build_recognizer(**config, weights=None,
+        random_init=True)``, then load the state dict), which is what
+        :func:`~attnviz.models.load_checkpoint` does.
     """
-    if num_classes < 1:
-        raise AttnvizError(f"num_classes must be >= 1, got {num_classes}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise AttnvizError(f"num_classes must be an integer >= 1, got {num_classes!r}")
+    if hidden_channels < 1 or energy_dim < 1:
+        raise AttnvizError(
+            f"hidden_channels and energy_dim must be >= 1, got {hidden_channels}, {energy_dim}"
+        )
+    if kernel < 1 or kernel % 2 == 0:
+        raise AttnvizError(f"ConvLSTM kernel must be odd and positive, got {kernel}")
+    if len(spatial_widths) != 2 or min(spatial_widths) < 1:
+        raise AttnvizError(f"spatial_widths must be two positive widths, got {spatial_widths!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise AttnvizError(f"dropout must be in [0, 1), got {dropout}")
+    channels = feature_channels(backbone, backbone_stage)  # checks the name and the stage
     config: dict[str, Any] = {
         "backbone": backbone,
         "num_classes": int(num_classes),
@@ -243,14 +300,10 @@ def build_recognizer(
         "energy": energy,
         "energy_dim": int(energy_dim),
         "dropout": float(dropout),
-        "class_names": list(class_names) if class_names is not None else None,
+        "class_names": [str(c) for c in class_names] if class_names is not None else None,
     }
-    from attnviz.models.backbone import BACKBONES
-
-    if backbone not in BACKBONES:
-        raise AttnvizError(f"unknown backbone {backbone!r}: expected one of {', '.join(BACKBONES)}")
     if features_only:
-        trunk, channels = None, BACKBONES[backbone][2][backbone_stage - 1]
+        trunk = None
     else:
         trunk, channels = build_backbone(
             backbone, weights=weights, random_init=random_init, stage=backbone_stage
@@ -271,4 +324,5 @@ def build_recognizer(
         energy_dim=energy_dim,
         dropout=dropout,
         fast=fast,
+        channels_last=channels_last,
     )
