@@ -68,9 +68,9 @@ def _csv(result: EvalResult) -> str:
     buf.write(f"class,{key},ap\n")
     for k, name in enumerate(result.class_names):
         for j, t in enumerate(result.thresholds):
-            buf.write(f"{name},{t!r},{result.ap[k, j]!r}\n")
+            buf.write(f"{name},{float(t)!r},{float(result.ap[k, j])!r}\n")
     for j, t in enumerate(result.thresholds):
-        buf.write(f"mAP,{t!r},{result.mAP[j]!r}\n")
+        buf.write(f"mAP,{float(t)!r},{float(result.mAP[j])!r}\n")
     return buf.getvalue()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -13,23 +14,54 @@ _COMPARE_HELP = (
     "show which detections changed status and why."
 )
 
-_REASONS = {
+_WHY = {
     frozenset({"thumos14", "activitynet"}): (
-        "thumos14 drops unmatched detections that overlap an Ambiguous segment, matches ground "
-        "truths in annotation order with overlap > threshold, and averages the precision at each "
-        "hit; activitynet counts those detections as false positives, matches detections in score "
-        "order with tIoU >= threshold, and interpolates precision over all recall points"
+        "thumos14 drops unmatched detections that overlap an Ambiguous segment, lets ground "
+        "truths (file order) pick detections with overlap > threshold and averages the precision "
+        "at each hit; activitynet counts those detections as false positives, lets detections "
+        "(score order) pick ground truths with tIoU >= threshold and interpolates precision over "
+        "all recall points"
     ),
     frozenset({"thumos14", "thumos14-2014"}): (
-        "same matching; the 2014 kit ranks true positives before false positives on equal "
-        "scores and uses 11-point interpolated AP (and strips .mpeg instead of .mp4)"
+        "same matching (only .mp4 vs .mpeg names differ); the 2014 kit ranks true positives "
+        "before false positives on equal scores and uses the 11-point interpolated AP"
     ),
     frozenset({"thumos14-2014", "activitynet"}): (
-        "the 2014 kit drops Ambiguous-overlapping misses, matches by ground truth with overlap > "
-        "threshold and uses 11-point AP; activitynet matches by detection with tIoU >= threshold "
-        "and all-point AP"
+        "the 2014 kit drops Ambiguous-overlapping misses, lets ground truths pick detections "
+        "with overlap > threshold and uses the 11-point AP; activitynet lets detections pick "
+        "ground truths with tIoU >= threshold and uses the all-point AP"
     ),
 }
+
+
+def _compare_text(results, diffs) -> str:
+    from attnviz.pipeline.thumos import REASONS
+    from attnviz.report import format_comparison
+
+    lines = ["Temporal localization mAP (%) under each protocol", format_comparison(results)]
+    for d in diffs:
+        head = (
+            f"{d.a} vs {d.b} at tIoU={d.tiou:g}: mAP {100 * d.map_a:.2f} vs {100 * d.map_b:.2f}; "
+            f"{d.changed} detections change status ({d.tp_to_fp} TP->FP, {d.fp_to_tp} FP->TP, "
+            f"{d.ignored_to_fp} dropped->FP, {d.fp_to_ignored} FP->dropped)"
+        )
+        if d.reasons:
+            head += "; because of: " + ", ".join(
+                f"{k.replace('_', ' ')} {v}" for k, v in d.reasons.items()
+            )
+        if d.examples:
+            head += f" (e.g. lines {', '.join(map(str, d.examples))})"
+        lines.append(head)
+    used = sorted({k for d in diffs for k in d.reasons})
+    for k in used:
+        lines.append(f"  {k.replace('_', ' ')}: {REASONS[k]}")
+    seen = set()
+    for d in diffs:
+        key = frozenset({d.a, d.b})
+        if key not in seen and key in _WHY:
+            seen.add(key)
+            lines.append(f"why {d.a} and {d.b} differ even on the same matches: {_WHY[key]}")
+    return "\n".join(lines) + "\n"
 
 
 @app.command("eval-thumos")
@@ -47,7 +79,7 @@ def eval_thumos_cmd(
         "0.1,0.2,0.3,0.4,0.5", "--tiou", help="Thresholds: comma list or start:stop:step."
     ),
     classes: Path = typer.Option(
-        None, "--classes", help="Class list 'id name' (default: THUMOS14)."
+        None, "--classes", help="Class list 'id name' (default: the 20 THUMOS14 classes)."
     ),
     subset: str = typer.Option("test", "--subset", help="test or val."),
     fmt: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
@@ -65,13 +97,22 @@ def eval_thumos_cmd(
     from attnviz.evaluate.params import parse_thresholds
     from attnviz.evaluate.thumos import PROTOCOLS
     from attnviz.io.atomic import atomic_write_text
-    from attnviz.report import FORMATS, format_comparison, format_result
+    from attnviz.report import FORMATS, format_result
 
     if fmt not in FORMATS:
         raise fail(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if gt is None:
         raise fail("--gt is required")
+    if pred is not None and videos is not None:
+        raise fail("give --pred or --videos, not both")
     thresholds = parse_thresholds(tiou)
+    names = [p.strip() for p in compare.split(",") if p.strip()] if compare else []
+    if compare and ([p for p in names if p not in PROTOCOLS] or len(names) < 2):
+        raise fail(f"--compare takes two or more of {', '.join(PROTOCOLS)}, got {compare!r}")
+    if compare and fmt not in ("table", "json"):
+        raise fail(f"--compare writes a table or json, not {fmt!r}")
+    if not compare and protocol not in PROTOCOLS:
+        raise fail(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     if videos is not None:
         from attnviz.pipeline.explain import temporal_run_file  # noqa: PLC0415
 
@@ -81,34 +122,26 @@ def eval_thumos_cmd(
     if compare:
         from attnviz.pipeline.thumos import compare_thumos, load_inputs
 
-        names = [p.strip() for p in compare.split(",") if p.strip()]
-        bad = [p for p in names if p not in PROTOCOLS]
-        if bad or len(names) < 2:
-            raise fail(f"--compare takes two or more of {', '.join(PROTOCOLS)}, got {compare!r}")
         truth, dets = load_inputs(gt, pred, subset=subset, classes=classes, pred_format=pred_format)
         results, diffs = compare_thumos(truth, dets, names, tiou=thresholds)
-        lines = ["Temporal localization mAP (%) under each protocol", format_comparison(results)]
-        for d in diffs:
-            lines.append(
-                f"{d.a} vs {d.b} at tIoU={d.tiou:g}: {d.tp_to_fp} TP->FP, {d.fp_to_tp} FP->TP, "
-                f"{d.ignored_to_fp} dropped as Ambiguous under {d.a} but FP under {d.b} "
-                f"(dropped: {d.ignored_a} vs {d.ignored_b})"
-                + (f"; e.g. lines {', '.join(map(str, d.examples))}" if d.examples else "")
+        if fmt == "json":
+            text = (
+                json.dumps(
+                    {
+                        "protocols": [r.to_dict() for r in results],
+                        "differences": [d.to_dict() for d in diffs],
+                    },
+                    indent=2,
+                )
+                + "\n"
             )
-        seen = set()
-        for d in diffs:
-            key = frozenset({d.a, d.b})
-            if key not in seen and key in _REASONS:
-                seen.add(key)
-                lines.append(f"why {d.a} and {d.b} differ: {_REASONS[key]}")
-        text = "\n".join(lines) + "\n"
+        else:
+            text = _compare_text(results, diffs)
         if not quiet:
             for r in results:
                 for w in r.warnings:
                     warn(f"[{r.protocol}] {w}")
     else:
-        if protocol not in PROTOCOLS:
-            raise fail(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
         from attnviz.pipeline.thumos import eval_thumos
 
         result = eval_thumos(
