@@ -56,6 +56,9 @@ def compare_explanations_cmd(
     spatial_steps: int = typer.Option(
         16, "--spatial-steps", help="Steps of the spatial deletion/insertion curves."
     ),
+    temporal_steps: int = typer.Option(
+        None, "--temporal-steps", help="Steps of the frame curves (default: one frame a step)."
+    ),
     random_orders: int = typer.Option(
         3, "--random-orders", help="Random orders averaged for the baseline curves."
     ),
@@ -96,6 +99,7 @@ def compare_explanations_cmd(
         frames=frames, fps=fps, window=window, stride=stride, baseline=baseline, batch=batch,
         ig_steps=ig_steps, ig_space=ig_space, occlusion_window=occlusion_window,
         occlusion_spatial_window=occlusion_spatial_window, spatial_steps=spatial_steps,
+        temporal_steps=temporal_steps,
         random_orders=random_orders, sanity_videos=sanity_videos, params=params,
         figure_video=figure_video, save_maps=save_maps, device=device, seed=seed, quiet=quiet,
     )  # fmt: skip

@@ -401,6 +401,7 @@ def compare_explanations(
     occlusion_window: int = 1,
     occlusion_spatial_window: int = 5,
     spatial_steps: int = 16,
+    temporal_steps: int | None = None,
     random_orders: int = 3,
     sanity_videos: int = 4,
     thresholds: Sequence[float] = SWEEP,
@@ -448,6 +449,8 @@ def compare_explanations(
     params = params or LocalizeParams()
     if baseline not in BASELINES:
         raise AttnvizError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
+    if temporal_steps is not None and temporal_steps < 1:
+        raise AttnvizError(f"temporal_steps must be >= 1, got {temporal_steps}")
     if spatial_steps < 1 or random_orders < 1 or sanity_videos < 0 or batch < 1:
         raise AttnvizError(
             "spatial_steps, random_orders and batch must be >= 1, sanity_videos >= 0"
@@ -486,14 +489,20 @@ def compare_explanations(
         ss = spatial_scorer(model, clip, batch=batch)
         for m, mp in maps.items():
             c = curves[m]
-            add(c, "deletion_frames", deletion_curve(mp.importance, ts, batch=batch, seed=seed))
-            add(c, "insertion_frames", insertion_curve(mp.importance, ts, batch=batch, seed=seed))
+            kt = dict(steps=temporal_steps, batch=batch, seed=seed)
+            add(c, "deletion_frames", deletion_curve(mp.importance, ts, **kt))
+            add(c, "insertion_frames", insertion_curve(mp.importance, ts, **kt))
             kw = dict(steps=spatial_steps, batch=batch, seed=seed)
             add(c, "deletion_cells", deletion_curve(mp.mask, ss, **kw))
             add(c, "insertion_cells", insertion_curve(mp.mask, ss, **kw))
         r = curves[RANDOM_ROW]
         d, i = random_order_curves(
-            (clip.num_frames,), ts, repeats=random_orders, batch=batch, seed=seed
+            (clip.num_frames,),
+            ts,
+            repeats=random_orders,
+            steps=temporal_steps,
+            batch=batch,
+            seed=seed,
         )
         add(r, "deletion_frames", d)
         add(r, "insertion_frames", i)

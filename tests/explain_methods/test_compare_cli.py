@@ -19,7 +19,7 @@ def test_compare_command_prints_the_table(dataset, checkpoint, tmp_path, capsys)
     code, out, err = run(
         ["compare-explanations", "--data", dataset, "--checkpoint", checkpoint, "--out", out_dir,
          "--methods", "attention,gradcam", "--max-videos", 2, "--frames", 6, "--sanity-videos", 0,
-         "--spatial-steps", 2, "--random-orders", 1, "--quiet"],
+         "--spatial-steps", 2, "--temporal-steps", 3, "--random-orders", 1, "--quiet"],
         capsys,
     )  # fmt: skip
     assert code in (0, None), err
