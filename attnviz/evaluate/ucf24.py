@@ -64,12 +64,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from attnviz.errors import InputError
 from attnviz.evaluate.params import parse_thresholds
 from attnviz.ops.ap import ap_act, ap_all_points_sequential, ap_coco_101, ap_yowo_video
 from attnviz.ops.boxes import iou_coco, iou_odm, iou_plus_one, xyxy_to_xywh
-from attnviz.ops.tubes import _Packed, nms_tubes, tube_iou_pairs
+from attnviz.ops.tubes import _Packed, nms_tubes_grouped, tube_iou_pairs
 from attnviz.types import EvalResult, FrameDetections, SpatialGroundTruth, Tube
 
 __all__ = [
@@ -94,9 +95,7 @@ _ODM_MIN = np.finfo(np.float64).tiny  # sys.float_info.min, Object-Detection-Met
 
 
 # --------------------------------------------------------------------------- greedy matching
-def _greedy(
-    group: np.ndarray, iou: np.ndarray, thr: np.ndarray, rule: str, limit: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def _greedy(group: np.ndarray, iou: np.ndarray, thr: np.ndarray, rule: str) -> np.ndarray:
     """Greedy one-to-one matching inside independent groups, all thresholds at once.
 
     Args:
@@ -108,19 +107,16 @@ def _greedy(
         rule: ``first_ge`` (best unmatched, first among equals, IoU >= t), ``first_gt`` (the
             same with IoU > t), ``best_any`` (best of all, then a false positive if taken),
             ``coco`` (best unmatched with IoU >= t, the last among equals).
-        limit: consider only the first ``limit`` detections of each group (COCO's maxDets);
-            the others are dropped.
 
     Returns:
-        (tp [T, D] bool, counted [D] bool). Step ``j`` handles the ``j``-th detection of every
-        group together, so the loop runs as often as the largest group has detections.
+        tp [T, D] bool. Step ``j`` handles the ``j``-th detection of every group together, so
+        the loop runs as often as the largest group has detections.
     """
     t, d = len(thr), len(group)
     tp = np.zeros((t, d), dtype=bool)
-    counted = np.ones(d, dtype=bool)
     idx = np.flatnonzero(group >= 0)
     if len(idx) == 0:
-        return tp, counted
+        return tp
     g = group[idx]
     srt = np.argsort(g, kind="stable")
     idx, g = idx[srt], g[srt]
@@ -133,10 +129,6 @@ def _greedy(
     if rule == "coco":
         thr_col = np.minimum(thr, 1 - 1e-10)[:, None]
     n_steps = int(counts.max())
-    if limit is not None and n_steps > limit:
-        pos = np.arange(len(g)) - np.repeat(starts, counts)
-        counted[idx[pos >= limit]] = False
-        n_steps = limit
     if rule == "best_any":
         # Object-Detection-Metrics: strict '>' from sys.float_info.min over every GT of the frame
         best = np.where(valid & (iou > _ODM_MIN), iou, -np.inf)
@@ -165,7 +157,7 @@ def _greedy(
         ts, as_ = np.nonzero(hit)
         free[ts, act[as_], m[ts, as_]] = False
         tp[:, di] = hit
-    return tp, counted
+    return tp
 
 
 def _rank(score: np.ndarray, *keys: np.ndarray) -> np.ndarray:
@@ -186,23 +178,28 @@ class _FrameIndex:
     gt_box: np.ndarray  # [G, 4]
     det_key: np.ndarray  # [D]
     det_voc_rank: np.ndarray | None  # [D] rank of YOWO's image-file name (voc only)
+    det_by_label: np.ndarray  # [D] detection indices grouped by label, file order inside
+    label_start: np.ndarray  # [K + 1] bounds of each label's group in det_by_label
 
 
 def _video_rank(dets: FrameDetections, videos: Sequence[str]) -> np.ndarray:
     """Rank of each detection's video in ``sorted(videos)``; raises for other videos."""
     pos = {v: i for i, v in enumerate(sorted(videos))}
-    uniq, inv = np.unique(dets.video.astype(str), return_inverse=True) if len(dets) else ([], [])
+    if len(dets) == 0:
+        return np.zeros(0, dtype=np.int64)
+    codes, uniq = pd.factorize(pd.Series(dets.video, dtype=object), sort=False)
     ranks = np.empty(len(uniq), dtype=np.int64)
     for j, v in enumerate(uniq):
-        if v not in pos:
-            i = int(np.flatnonzero(inv == j)[0])
+        r = pos.get(str(v))
+        if r is None:
+            i = int(np.flatnonzero(codes == j)[0])
             line = int(dets.line[i]) if len(dets.line) else i + 1
             raise InputError(
-                f'{dets.source or "detections"}, row {line}, field "video": {v!r} is not a video '
-                "of the evaluated split"
+                f'{dets.source or "detections"}, row {line}, field "video": {str(v)!r} is not a '
+                "video of the evaluated split"
             )
-        ranks[j] = pos[v]
-    return ranks[inv] if len(dets) else np.zeros(0, dtype=np.int64)
+        ranks[j] = r
+    return ranks[codes]
 
 
 def _voc_image_rank(dets: FrameDetections, vrank: np.ndarray, videos: Sequence[str]) -> np.ndarray:
@@ -249,6 +246,8 @@ def _frame_index(gt: SpatialGroundTruth, dets: FrameDetections, split: str, voc:
             boxes.append(b[:, 1:5])
     vrank = _video_rank(dets, videos)
     det_key = vrank * stride + dets.frame.astype(np.int64)
+    by_label = np.argsort(dets.label, kind="stable")
+    bounds = np.searchsorted(dets.label[by_label], np.arange(len(gt.labels) + 1))
     return _FrameIndex(
         videos,
         np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64),
@@ -256,6 +255,8 @@ def _frame_index(gt: SpatialGroundTruth, dets: FrameDetections, split: str, voc:
         np.concatenate(boxes) if boxes else np.zeros((0, 4)),
         det_key,
         _voc_image_rank(dets, vrank, videos) if voc else None,
+        by_label,
+        bounds,
     )
 
 
@@ -305,7 +306,10 @@ def _match_frames(gt, dets, label, thr, protocol, split, index):
     ix = index
     gsel = np.flatnonzero(ix.gt_label == label)
     npos = len(gsel)
-    sel = np.flatnonzero(dets.label == label)
+    if 0 <= label < len(ix.label_start) - 1:
+        sel = ix.det_by_label[ix.label_start[label] : ix.label_start[label + 1]]
+    else:
+        sel = np.flatnonzero(dets.label == label)
     score = dets.score[sel]
     if protocol == "act":
         order = sel[_rank(score)]
@@ -313,6 +317,14 @@ def _match_frames(gt, dets, label, thr, protocol, split, index):
         order = sel[_rank(score, ix.det_voc_rank[sel])]
     else:
         order = sel[_rank(score, ix.det_key[sel])]
+        # COCO: the 100 best detections of each frame and class, with ground truth there or not
+        dk = ix.det_key[order]
+        by_key = np.argsort(dk, kind="stable")
+        ks = dk[by_key]
+        first = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]]) if len(ks) else ks
+        rank_in_key = np.empty(len(order), dtype=np.int64)
+        rank_in_key[by_key] = np.arange(len(ks)) - np.repeat(first, np.diff(np.r_[first, len(ks)]))
+        order = order[rank_in_key < COCO_MAX_DETS]
     # ground truth of the class grouped by key (frame), in annotation order
     gk = ix.gt_key[gsel]
     srt = np.argsort(gk, kind="stable")
@@ -343,12 +355,9 @@ def _match_frames(gt, dets, label, thr, protocol, split, index):
             val = iou_coco(xyxy_to_xywh(db), xyxy_to_xywh(gb))
         iou[hi] = np.where(ok, val, -np.inf)
     rule = {"act": "first_ge", "voc": "best_any", "coco": "coco"}[protocol]
-    tp, counted = _greedy(
-        group, iou, thr, rule, limit=COCO_MAX_DETS if protocol == "coco" else None
-    )
+    tp = _greedy(group, iou, thr, rule)
     if protocol != "coco":
         return order, tp, None, npos
-    order, tp = order[counted], tp[:, counted]
     b = dets.boxes[order]
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     outside = (area < 0) | (area > COCO_AREA_MAX)
@@ -532,23 +541,10 @@ def _tube_index(gt: SpatialGroundTruth, tubes: Sequence[Tube], split: str) -> _T
 
 def _act_nms(ix: _TubeIndex, tubes: Sequence[Tube], overlap: float) -> np.ndarray:
     """Indices of the tubes ACT's per-video, per-class 3D NMS keeps (ascending)."""
-    n = len(tubes)
-    if n == 0:
+    if len(tubes) == 0:
         return np.zeros(0, dtype=np.int64)
-    key = ix.det_video * (int(ix.det_label.max()) + 1) + ix.det_label
-    srt = np.argsort(key, kind="stable")
-    ks = key[srt]
-    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-    bounds = np.r_[starts, n]
-    kept = []
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        idx = srt[a:b]
-        if len(idx) == 1:
-            kept.append(idx)
-            continue
-        keep = nms_tubes([tubes[i].boxes for i in idx], ix.det_score[idx], overlap)
-        kept.append(idx[keep])
-    return np.sort(np.concatenate(kept))
+    groups = ix.det_video * (int(ix.det_label.max()) + 1) + ix.det_label
+    return nms_tubes_grouped(ix.det_packed, ix.det_score, groups, overlap)
 
 
 def match_tubes(
@@ -614,7 +610,7 @@ def match_tubes(
         sub[r, c] = vals
         iou[hi] = sub
     rule = "first_gt" if protocol == "ucf24-matlab" else "first_ge"
-    tp, _ = _greedy(group, iou, thr, rule)
+    tp = _greedy(group, iou, thr, rule)
     return order, tp, npos
 
 

@@ -114,6 +114,16 @@ def _line_numbers(text: str) -> np.ndarray:
     return np.asarray([i for i, ln in enumerate(text.split("\n"), 1) if ln.strip()], dtype=np.int64)
 
 
+def _field_count_error(p: Path, text: str) -> None:
+    """Raise for the first line that does not hold 8 comma-separated fields."""
+    for i, ln in enumerate(text.split("\n"), 1):
+        if ln.strip() and len(ln.split(",")) != len(_COLS):
+            raise InputError(
+                f"{p}, row {i}: expected {len(_COLS)} fields ({','.join(_COLS)}), found "
+                f"{len(ln.split(','))}"
+            )
+
+
 def read_frame_detections(
     path: str | os.PathLike[str], gt: SpatialGroundTruth | None = None
 ) -> FrameDetections:
@@ -147,9 +157,12 @@ def read_frame_detections(
             na_filter=True,
         )
     except (pd.errors.ParserError, ValueError) as exc:
+        _field_count_error(p, text)
         raise InputError(
             f"{p}: malformed detections CSV ({str(exc).strip().splitlines()[0]})"
         ) from None
+    if not isinstance(df.index, pd.RangeIndex):  # a first row with extra fields
+        _field_count_error(p, text)
     blank_lines = re.search(r"(?m)^[ \t\r]*\n", text) is not None
     lines = (
         _line_numbers(text)[1 if has_header else 0 :]
@@ -180,7 +193,7 @@ def read_frame_detections(
         frac = np.mod(frame, 1) != 0
         if frac.any():
             i = int(np.flatnonzero(frac)[0])
-            raise InputError(f'{where(i)}, field "frame": {frame[i]!r} is not an integer')
+            raise InputError(f'{where(i)}, field "frame": {float(frame[i])!r} is not an integer')
     cls = df["class"].to_numpy(dtype=object)
     if gt is not None:
         label = _label_map(cls, gt.labels, where)

@@ -34,6 +34,7 @@ from attnviz.ops.boxes import iou_matlab, iou_plus_one
 __all__ = [
     "TUBE_IOU_CONVENTIONS",
     "nms_tubes",
+    "nms_tubes_grouped",
     "tube_iou",
     "tube_iou_act",
     "tube_iou_matlab",
@@ -167,32 +168,80 @@ def nms_tubes(tubes: Sequence[np.ndarray], scores: np.ndarray, overlap: float = 
         scores (ndarray[k]): their scores.
 
     Returns:
-        ndarray[m] int: indices of the kept tubes, in keep order.
+        ndarray[m] int: indices of the kept tubes, in keep order (best first).
     """
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    kept = nms_tubes_grouped(tubes, scores, np.zeros(len(scores), dtype=np.int64), overlap)
+    return kept[np.lexsort((kept, -scores[kept]))] if len(kept) else kept
+
+
+def nms_tubes_grouped(
+    tubes: Sequence[np.ndarray] | _Packed,
+    scores: np.ndarray,
+    groups: np.ndarray,
+    overlap: float = 0.3,
+) -> np.ndarray:
+    """:func:`nms_tubes` inside each group (ACT: per video and class), all groups at once: the
+    IoUs of every pair in a group come from one vectorised :func:`tube_iou_pairs` call.
+
+    Args:
+        tubes: ``k`` tubes; scores (ndarray[k]); groups (ndarray[k] int): group of each tube.
+
+    Returns:
+        ndarray[m] int: indices of the kept tubes, ascending.
+    """
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    groups = np.asarray(groups, dtype=np.int64).reshape(-1)
     k = len(scores)
     if k == 0:
         return np.zeros(0, dtype=np.int64)
     packed = _pack(tubes)
-    order = np.argsort(-scores, kind="stable")
-    if k <= 256:  # all pairs in one pass, then the greedy walk
-        iu, ju = np.triu_indices(k, 1)
-        iou = np.zeros((k, k))
-        iou[iu, ju] = tube_iou_pairs(packed, packed, order[iu], order[ju], "act")
-        alive = np.ones(k, dtype=bool)
-        keep = []
-        for r in range(k):
-            if alive[r]:
-                keep.append(int(order[r]))
-                alive[r + 1 :] &= iou[r, r + 1 :] <= overlap
-        return np.asarray(keep, dtype=np.int64)
+    order = np.lexsort((np.arange(k), -scores, groups))  # by group, best first, then earlier
+    g = groups[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, k])
+    small = sizes <= 256
+    pair_a, pair_b = [], []
+    n_pairs = 0
+    for s, n in zip(starts[small].tolist(), sizes[small].tolist(), strict=True):
+        if n > 1:
+            iu, ju = np.triu_indices(n, 1)
+            pair_a.append(order[s + iu])
+            pair_b.append(order[s + ju])
+    if pair_a:
+        ious = tube_iou_pairs(packed, packed, np.concatenate(pair_a), np.concatenate(pair_b), "act")
     keep = []
-    rest = order
+    for gi, (s, n) in enumerate(zip(starts.tolist(), sizes.tolist(), strict=True)):
+        idx = order[s : s + n]
+        if n == 1:
+            keep.append(int(idx[0]))
+            continue
+        if not small[gi]:  # a large group: one IoU pass per kept tube
+            keep += [int(idx[j]) for j in _nms_walk(packed, idx, overlap)]
+            continue
+        m = n * (n - 1) // 2
+        iou = np.zeros((n, n))
+        iu, ju = np.triu_indices(n, 1)
+        iou[iu, ju] = ious[n_pairs : n_pairs + m]
+        n_pairs += m
+        alive = np.ones(n, dtype=bool)
+        for r in range(n):
+            if alive[r]:
+                keep.append(int(idx[r]))
+                alive[r + 1 :] &= iou[r, r + 1 :] <= overlap
+    return np.sort(np.asarray(keep, dtype=np.int64))
+
+
+def _nms_walk(packed: _Packed, idx: np.ndarray, overlap: float) -> list[int]:
+    """Greedy NMS of the tubes ``idx`` (already best first), one IoU pass per kept tube;
+    returns positions into ``idx``."""
+    keep = []
+    rest = np.arange(len(idx))
     while len(rest):
-        i = rest[0]
-        keep.append(int(i))
+        r = int(rest[0])
+        keep.append(r)
         rest = rest[1:]
         if len(rest):
-            iou = tube_iou_pairs(packed, packed, rest, np.full(len(rest), i), "act")
+            iou = tube_iou_pairs(packed, packed, idx[rest], np.full(len(rest), idx[r]), "act")
             rest = rest[iou <= overlap]
-    return np.asarray(keep, dtype=np.int64)
+    return keep

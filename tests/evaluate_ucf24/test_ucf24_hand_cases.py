@@ -110,6 +110,17 @@ def test_coco_keeps_100_detections_per_frame_and_class():
     assert frame_status(gt, d, protocol="coco", iou=[0.5])[0].sum() == 0
 
 
+def test_coco_limit_applies_to_frames_without_ground_truth_too():
+    # 150 detections on frame 2 (no ground truth there) above the right one on frame 1: COCO
+    # keeps 100 of them, so the TP comes 101st: precision 1/101 at recall 1 on all 101 points.
+    gt = make_gt({V: [(0, 1, [[0, 0, 9, 9]])]})
+    rows = [(V, 2, 0, 1.0 - k * 1e-3, 100, 100, 120, 120) for k in range(150)]
+    rows.append((V, 1, 0, 0.5, 0, 0, 9, 9))
+    coco = fmap(gt, dets(rows), "coco", 0.5).ap[0, 0]
+    assert coco == pytest.approx(1 / (101 + np.spacing(1)), abs=1e-15)
+    assert fmap(gt, dets(rows), "voc", 0.5).ap[0, 0] == pytest.approx(1 / 151, abs=1e-15)
+
+
 def test_coco_takes_the_later_ground_truth_on_equal_iou():
     # G1 [0,0,9,9], G2 [10,0,19,9]; D1 [5,0,14,9] overlaps both equally (plain 36/126, +1 50/150);
     # D2 = G1 scores lower. At 0.25: act and voc give D1 the first GT, G1, so D2 (IoU 1 with G1,
