@@ -2,7 +2,7 @@
 6 IoU thresholds, video-mAP on 10,000 tubes, under every protocol, each against a
 straightforward per-detection Python loop of the same protocol written here (checked to give the
 same numbers) and measured in the same run; peak memory of each attnviz evaluation
-(tracemalloc, a separate run), and the time to load the 500,000-row CSV.
+(tracemalloc, a separate run) and of the whole process, and the time to load the 500,000-row CSV.
 
 Run: ``python benchmarks/eval_speed_ucf24.py [--frames 500000] [--tubes 10000] [--skip-loops]``
 (or ``python benchmarks/eval_speed.py --only ucf24``). Needs ``shared/data/ucf101_24`` beside
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import resource
 import tempfile
 import time
 import tracemalloc
@@ -383,6 +384,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nvideo-mAP, {len(tubes):,} tubes x {len(THRESHOLDS)} thresholds")
     print(f"{'protocol':12s}  {head}")
     _run(args, ("act", "voc", "ucf24-matlab"), video_map, loop_video_map, gt, tubes)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # KiB on Linux
+    print(f"\npeak resident memory of this whole run (inputs, loops included): {rss:.0f} MiB")
 
 
 def _run(args, protocols, fast, loop, gt, data) -> None:
