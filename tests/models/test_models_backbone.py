@@ -128,8 +128,11 @@ def test_unreadable_or_unfitting_weights_are_refused(tmp_path):
     torch.save(_reference_resnet18().state_dict(), other)
     with pytest.raises(AttnvizError, match="r18.pth: weights do not fit resnet34"):
         build_backbone("resnet34", weights=other)
-    with pytest.raises(AttnvizError, match="r18.pth: weights do not fit resnet50"):
-        build_backbone("resnet50", weights=other)
+    wrong = _reference_resnet18().state_dict()
+    wrong["layer1.0.conv1.weight"] = torch.zeros(64, 64, 1, 1)
+    torch.save(wrong, tmp_path / "shape.pth")
+    with pytest.raises(AttnvizError, match=r"shape.pth: weights do not fit resnet18 \(.*layer1"):
+        build_backbone("resnet18", weights=tmp_path / "shape.pth")
     not_a_state = tmp_path / "list.pth"
     torch.save([torch.zeros(1)], not_a_state)
     with pytest.raises(AttnvizError, match="not a ResNet state_dict"):
