@@ -233,9 +233,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"benchmark needs the THUMOS14 annotations in {DATA}")
     gt = read_thumos_gt(folder, subset="test")
     dets = make_detections(gt, args.detections)
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     print(
         f"{len(dets)} detections, {len(gt)} ground-truth instances, {len(TIOU)} thresholds, "
-        f"{os.cpu_count()} CPUs visible, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"
+        f"{os.cpu_count()} CPUs visible, load average {load}; attnviz: best of {args.repeat}, "
+        "loop: one run"
     )
     print(f"{'protocol':<14} {'attnviz':>9} {'loop':>9} {'ratio':>7}  agree")
     for protocol in PROTOCOLS:

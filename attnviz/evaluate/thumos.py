@@ -38,7 +38,10 @@ decimals a user writes (``0.3``) into the very doubles the official code compare
 Detections on videos absent from the ground truth are false positives under every protocol
 (a warning counts them). Classes without any ground-truth instance get AP 0, are left out of the
 mean, and are named in a warning (the THUMOS kits stop with an assertion there; ActivityNet
-only knows the classes of its ground truth).
+only knows the classes of its ground truth). A class whose every detection is dropped as
+Ambiguous gets AP 0 (the 2015 kit, run under Octave, stops with an indexing error when those
+detections sit alone in their videos). APs are computed with the reference's own sequence of
+floating-point operations; a sum that rounds a hair above 1 is clipped to 1.
 
 Shape of the code: :func:`match` marks every detection of one class true positive, false
 positive or ignored at all thresholds in one vectorised pass; :func:`accumulate` turns that into
