@@ -50,7 +50,10 @@ class _Packed:
     """Tubes concatenated: ``boxes [sum n, 4]``, ``offset [k]``, ``start [k]``, ``end [k]``."""
 
     def __init__(self, tubes: Sequence[np.ndarray]):
-        arrs = [np.asarray(t, dtype=np.float64).reshape(-1, 5) for t in tubes]
+        arrs = [np.asarray(t, dtype=np.float64) for t in tubes]
+        for a in arrs:
+            if a.ndim != 2 or a.shape[1] != 5 or len(a) == 0:
+                raise ValueError(f"a tube must be a non-empty [n, 5] array, got shape {a.shape}")
         lens = np.fromiter((len(a) for a in arrs), dtype=np.int64, count=len(arrs))
         self.offset = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
         self.boxes = np.concatenate(arrs)[:, 1:5] if arrs else np.zeros((0, 4))

@@ -238,3 +238,21 @@ def test_bad_input_one_line_error(files, tmp_path, capsys, kind, message):
 
     assert re.search(message, err), err
     assert not out_file.exists() and not (tmp_path / "o.json").exists()
+
+
+@pytest.mark.parametrize(
+    "to, name",
+    [("act-pkl", "g.pkl"), ("pyannot-json", "g.json"), ("pyannot-pkl", "p.pkl"), ("mat", "g.mat")],
+)
+def test_convert_gt_then_evaluate_gives_the_same_numbers(files, capsys, tmp_path, to, name):
+    gt, det, tubes = files
+    code, _, err = run(["convert-gt", gt, tmp_path / name, "--to", to], capsys)
+    assert code == 0 and err == f"wrote {tmp_path / name}\n"
+    for pred, metric in ((det, "frame"), (tubes, "video")):
+        outs = []
+        for g in (gt, tmp_path / name):
+            code, out, _ = run(["eval-ucf24", "--gt", g, "--pred", pred, "--metric", metric,
+                                "--format", "json", "--quiet"], capsys)  # fmt: skip
+            assert code == 0
+            outs.append(json.loads(out))
+        assert outs[0] == outs[1]

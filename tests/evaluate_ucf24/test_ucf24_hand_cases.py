@@ -288,3 +288,20 @@ def test_empty_input_is_valid_and_warns():
     for p in ("act", "voc", "ucf24-matlab"):
         r = video_map(gt, [], protocol=p, iou=[0.5])
         assert r.ap.sum() == 0 and any("no tube" in w for w in r.warnings)
+
+
+def test_evaluator_imports_no_torch_cv2_matplotlib_and_prints_nothing(capsys):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, attnviz.evaluate.ucf24, attnviz.ops.boxes, attnviz.ops.tubes, "
+        "attnviz.ops.ap;"
+        "print(','.join(m for m in ('torch', 'cv2', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    gt = make_gt({V: [(0, 1, [[0, 0, 9, 9]] * 3)]})
+    frame_map(gt, dets([(V, 1, 0, 0.9, 0, 0, 9, 9), (V, 9, 1, 0.5, 0, 0, 9, 9)]), protocol="voc")
+    video_map(gt, [tube(V, 0, 0.9, 1, ([0, 0, 9, 9], 3))], protocol="act")
+    assert capsys.readouterr() == ("", "")
