@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import tempfile
 import time
@@ -364,6 +365,8 @@ def main(argv: list[str] | None = None) -> None:
     if not (DATA / "pyannot.pkl").is_file():
         print(f"skipped: {DATA} not found")
         return
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average {load} on {os.cpu_count()} CPUs (wall time is shared; CPU time is not)")
     gt, t_gt = _timed(lambda: read_spatial_gt(DATA / "pyannot.pkl"))
     print(f"ground truth (pyannot.pkl, restricted unpickler): {t_gt:.2f} s", flush=True)
     dets = make_frame_detections(gt, args.frames)
