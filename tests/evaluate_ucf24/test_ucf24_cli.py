@@ -167,6 +167,7 @@ def _bad(tmp_path, name, text):
         ("format", r"--format must be one of table, json, csv, markdown"),
         ("nms", r"--tube-nms must be a number in \[0, 1\] or none"),
         ("gt", r"ground truth not found"),
+        ("nosplit", r"gt3\.json: the ground truth has no test split"),
         ("to", r"--to must be one of act-json"),
     ],
 )
@@ -212,6 +213,11 @@ def test_bad_input_one_line_error(files, tmp_path, capsys, kind, message):
 
         write_spatial_gt(dataclasses.replace(GT, test_videos=("A/v1",)), g2, "act-json")
         args[2] = g2
+    elif kind == "nosplit":
+        import dataclasses
+
+        args[2] = tmp_path / "gt3.json"
+        write_spatial_gt(dataclasses.replace(GT, test_videos=()), args[2], "act-json")
     elif kind == "iou":
         args += ["--iou", "0.5,x"]
     elif kind == "iou_range":
