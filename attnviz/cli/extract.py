@@ -45,10 +45,21 @@ def extract_cmd(
     if device == "cuda" and "LOCAL_RANK" in os.environ:
         device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
     counts = extract_features(
-        videos, out, frames=frames, dtype=dtype, batch=batch, device=device, quiet=quiet,
-        checkpoint=checkpoint, backbone=backbone, weights=weights, random_init=random_init,
-        seed=seed, stage=stage, input_size=input_size,
-    )  # fmt: skip
+        videos,
+        out,
+        frames=frames,
+        dtype=dtype,
+        batch=batch,
+        device=device,
+        quiet=quiet,
+        checkpoint=checkpoint,
+        backbone=backbone,
+        weights=weights,
+        random_init=random_init,
+        seed=seed,
+        stage=stage,
+        input_size=input_size,
+    )
     info(
         f"{out}: {counts['done']} extracted, {counts['skipped']} already complete, "
         f"{counts['redone']} damaged and redone ({counts['total']} videos in this shard)",

@@ -140,7 +140,7 @@ def write_manifest(cache: str | os.PathLike[str], manifest: FeatureManifest) -> 
                     "dtype",
                     "checksum",
                     "shape",
-                )  # fmt: skip
+                )
                 if getattr(old, k) != getattr(manifest, k)
             ]
             raise AttnvizError(

@@ -188,9 +188,12 @@ def extract_features(
     counts = {"done": 0, "skipped": 0, "redone": 0, "total": len(shard)}
     np_dtype = np.float16 if dtype == "float16" else np.float32
     bar = tqdm(
-        shard, desc=f"features{f' [rank {rank}]' if world_size > 1 else ''}", unit="video",
-        disable=quiet, position=rank if world_size > 1 else None,
-    )  # fmt: skip
+        shard,
+        desc=f"features{f' [rank {rank}]' if world_size > 1 else ''}",
+        unit="video",
+        disable=quiet,
+        position=rank if world_size > 1 else None,
+    )
     for it in bar:
         path = feature_path(root, it.key)
         why = check_features(path, manifest)

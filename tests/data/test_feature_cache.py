@@ -68,9 +68,17 @@ def _extract(out, videos, **kw):
     from attnviz.pipeline.features import extract_features
 
     return extract_features(
-        videos, out, frames=4, quiet=True, backbone="resnet18", random_init=True, seed=1,
-        stage=1, input_size=32, **kw,
-    )  # fmt: skip
+        videos,
+        out,
+        frames=4,
+        quiet=True,
+        backbone="resnet18",
+        random_init=True,
+        seed=1,
+        stage=1,
+        input_size=32,
+        **kw,
+    )
 
 
 def test_extraction_resumes_checks_and_shards(tiny_synth, tmp_path):
@@ -114,8 +122,17 @@ def test_extraction_resumes_checks_and_shards(tiny_synth, tmp_path):
     from attnviz.pipeline.features import extract_features
 
     with pytest.raises(AttnvizError, match="differ"):
-        extract_features(videos, cache, frames=4, quiet=True, backbone="resnet18",
-                         random_init=True, seed=2, stage=1, input_size=32)  # fmt: skip
+        extract_features(
+            videos,
+            cache,
+            frames=4,
+            quiet=True,
+            backbone="resnet18",
+            random_init=True,
+            seed=2,
+            stage=1,
+            input_size=32,
+        )
 
 
 def test_feature_dataset_refuses_incomplete_cache(tiny_synth, tmp_path):
@@ -130,9 +147,27 @@ def test_feature_dataset_refuses_incomplete_cache(tiny_synth, tmp_path):
 
 def test_extract_cli(tiny_synth, tmp_path):
     root, _ = tiny_synth
-    args = ["extract-features", "--data", str(root / "val.csv"), "--root", str(root / "videos"),
-            "--out", str(tmp_path), "--backbone", "resnet18", "--random-init", "--stage", "1",
-            "--input-size", "32", "--frames", "3", "--dtype", "float32", "--quiet"]  # fmt: skip
+    args = [
+        "extract-features",
+        "--data",
+        str(root / "val.csv"),
+        "--root",
+        str(root / "videos"),
+        "--out",
+        str(tmp_path),
+        "--backbone",
+        "resnet18",
+        "--random-init",
+        "--stage",
+        "1",
+        "--input-size",
+        "32",
+        "--frames",
+        "3",
+        "--dtype",
+        "float32",
+        "--quiet",
+    ]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     assert read_manifest(tmp_path).dtype == "float32"

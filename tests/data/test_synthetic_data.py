@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import TINY
+from attnviz_data_fixtures import TINY
 from typer.testing import CliRunner
 
 from attnviz.cli import app
@@ -133,8 +133,14 @@ def test_perfect_detections_score_one(tmp_path):
     from attnviz.io.thumos import read_thumos_gt
     from attnviz.types import FrameDetections, TemporalDetections, Tube
 
-    small = SynthConfig(width=64, height=64, frames=(10, 12), actor_size=(12, 16),
-                        distractor_size=(8, 12), amplitude=(2.0, 4.0))  # fmt: skip
+    small = SynthConfig(
+        width=64,
+        height=64,
+        frames=(10, 12),
+        actor_size=(12, 16),
+        distractor_size=(8, 12),
+        amplitude=(2.0, 4.0),
+    )
     generate_dataset(tmp_path, videos=8, seed=9, splits="test=1", config=small, quiet=True)
     gt = read_thumos_gt(tmp_path / "annotations", subset="test", classes=tmp_path / "classes.txt")
     dets = TemporalDetections.from_arrays(gt.video, gt.start, gt.end, gt.label, np.ones(len(gt)))
@@ -147,16 +153,26 @@ def test_perfect_detections_score_one(tmp_path):
             tubes.append(Tube(v, t.label, 1.0, t.boxes))
             rows += [(v, int(r[0]), t.label, r[1:]) for r in t.boxes]
     fd = FrameDetections.from_arrays(
-        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], np.ones(len(rows)),
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        np.ones(len(rows)),
         np.array([r[3] for r in rows]),
-    )  # fmt: skip
+    )
     assert frame_map(sgt, fd).mAP == pytest.approx(1.0)
     assert video_map(sgt, tubes).mAP == pytest.approx(1.0)
 
 
 def test_rerun_keeps_complete_videos_and_redoes_missing(tmp_path):
-    small = SynthConfig(width=64, height=64, frames=(8, 10), actor_size=(12, 16),
-                        distractor_size=(8, 12), amplitude=(2.0, 4.0), codec="avi")  # fmt: skip
+    small = SynthConfig(
+        width=64,
+        height=64,
+        frames=(8, 10),
+        actor_size=(12, 16),
+        distractor_size=(8, 12),
+        amplitude=(2.0, 4.0),
+        codec="avi",
+    )
     generate_dataset(tmp_path, videos=3, seed=1, config=small, quiet=True)
     files = sorted((tmp_path / "videos").glob("*.avi"))
     assert len(files) == 3
@@ -172,11 +188,37 @@ def test_rerun_keeps_complete_videos_and_redoes_missing(tmp_path):
 def test_synth_cli(tmp_path):
     res = CliRunner().invoke(
         app,
-        ["synth", "--out", str(tmp_path / "s"), "--videos", "2", "--seed", "3", "--width", "96",
-         "--height", "96", "--splits", "test=1", "--quiet"],
-    )  # fmt: skip
+        [
+            "synth",
+            "--out",
+            str(tmp_path / "s"),
+            "--videos",
+            "2",
+            "--seed",
+            "3",
+            "--width",
+            "96",
+            "--height",
+            "96",
+            "--splits",
+            "test=1",
+            "--quiet",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "s" / "test.csv").read_text().count("\n") == 3
-    bad = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "t"), "--videos", "2",
-                                   "--seed", "1", "--splits", "train=2"])  # fmt: skip
+    bad = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "--out",
+            str(tmp_path / "t"),
+            "--videos",
+            "2",
+            "--seed",
+            "1",
+            "--splits",
+            "train=2",
+        ],
+    )
     assert bad.exit_code != 0

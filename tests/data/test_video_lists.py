@@ -117,8 +117,9 @@ def test_thumos14_training_list_is_the_validation_set_without_multilabel_videos(
     assert len(val) == 183
     assert sum(val.class_names[it.label] == "CliffDiving" for it in val.items) == 10
     assert all(k.startswith("video_validation_") for k in val.keys)
-    test = read_thumos_list(th / "annotations_test", subset="test",
-                            classes=th / "Class Index_Detection.txt")  # fmt: skip
+    test = read_thumos_list(
+        th / "annotations_test", subset="test", classes=th / "Class Index_Detection.txt"
+    )
     assert test.subset == "test" and all(k.startswith("video_test_") for k in test.keys)
 
 

@@ -1,0 +1,514 @@
+"""``attnviz train`` and ``attnviz eval-classify``: wiring around the engine
+(:mod:`attnviz.train`).
+
+A training run is described by a *recipe*, a JSON object with these sections (all optional
+except ``data`` or ``synthetic``; relative paths are relative to the current folder):
+
+``synthetic``
+    ``{"out", "videos", "seed", "splits"}``: generate the synthetic dataset first
+    (:func:`attnviz.data.synthetic.generate_dataset`; videos already there are kept). Unless
+    ``data`` says otherwise, training uses its ``train.csv`` and validation its ``val.csv``.
+``data``
+    ``{"dataset": "csv"|"ucf101"|"hmdb51"|"ucf24"|"thumos14", "train", "val", "val_fraction",
+    "test", "root", "classes", "split"}``: ``train`` is a CSV / split folder / ground-truth file
+    (see :func:`attnviz.io.splits.read_video_list`); validation is ``val`` (a list of the same
+    kind) or ``val_fraction`` of the training list (stratified, seeded), and is refused if it is
+    the test split (:func:`attnviz.train.check_validation_split`). ``test`` (optional) names the
+    test list only to check that validation does not overlap it.
+``backbone``
+    fields of :class:`attnviz.train.BackboneConfig`: fine-tune the backbone on the training
+    videos with their labels only (multiple-instance learning) before anything else; the weights
+    are kept in ``<out>/backbone.pt`` and reused by a rerun with the same settings.
+``features``
+    ``{"cache", "dtype", "preload"}``: train the attention model on cached backbone features
+    (the backbone is frozen). The cache is filled first with the model's own backbone. After
+    ``backbone`` fine-tuning the cache is ``<cache>/<checksum of the backbone>``, so caches of
+    different backbones never mix; otherwise an existing cache made by ``attnviz
+    extract-features`` lends its backbone weights to the model. Either way the checkpoint holds
+    the backbone that made the features.
+``model``
+    keyword arguments of :func:`attnviz.models.build_recognizer` (``backbone``, ``weights``,
+    ``random_init``, ``backbone_stage``, ``input_size``, ``hidden_channels``, ...), plus
+    ``init_seed`` (weight initialisation) and ``frames`` (T, default 25).
+``train``
+    fields of :class:`attnviz.train.TrainConfig`.
+``out``
+    the run folder (checkpoints, ``log.csv``).
+``export``
+    ``{"path", "half"}``: copy the best checkpoint there without optimizer state (``half``:
+    float16 weights), e.g. the embedded default model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from attnviz.errors import AttnvizError, InputError
+from attnviz.io.splits import VideoList, read_video_list
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "classify_checkpoints",
+    "load_recipe",
+    "run_recipe",
+    "split_validation",
+]
+
+DEFAULT_MODEL: dict[str, Any] = {
+    "backbone": "resnet50",
+    "weights": "imagenet",
+    "random_init": False,
+    "init_seed": 0,
+    "frames": 25,
+}
+
+_SECTIONS = (
+    "name",
+    "synthetic",
+    "data",
+    "backbone",
+    "features",
+    "model",
+    "train",
+    "out",
+    "export",
+    "note",
+)
+
+
+def load_recipe(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a recipe JSON file (sections in the module docstring)."""
+    from attnviz.io.textfiles import read_text
+
+    try:
+        recipe = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(recipe, dict):
+        raise InputError(f"{path}: a recipe is a JSON object")
+    unknown = [k for k in recipe if k not in _SECTIONS]
+    if unknown:
+        raise InputError(
+            f'{path}: unknown section "{unknown[0]}" (expected {", ".join(_SECTIONS)})'
+        )
+    return recipe
+
+
+def merge_recipe(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with the non-``None`` values of ``overrides`` (one level of sections deep)."""
+    out: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in base.items()}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            sec = out.setdefault(key, {})
+            for k, v in value.items():
+                if v is not None:
+                    sec[k] = v
+        else:
+            out[key] = value
+    return out
+
+
+def split_validation(
+    videos: VideoList, fraction: float, seed: int = 0
+) -> tuple[VideoList, VideoList]:
+    """Hold out ``fraction`` of each class of ``videos`` (at least one video of every class with
+    two or more), chosen with ``seed``: ``(train, val)``."""
+    if not 0 < fraction < 1:
+        raise AttnvizError(f"validation fraction must be in (0, 1), got {fraction}")
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(videos.labels)
+    val_idx: list[int] = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) < 2:
+            continue
+        take = max(1, int(round(fraction * len(idx))))
+        val_idx += rng.choice(idx, size=take, replace=False).tolist()
+    vset = set(val_idx)
+    train_idx = [i for i in range(len(videos)) if i not in vset]
+    return videos.subset_of(train_idx, "train"), videos.subset_of(sorted(vset), "val")
+
+
+def _lists(recipe: Mapping[str, Any]) -> tuple[VideoList, VideoList | None, VideoList | None]:
+    from attnviz.train import check_validation_split
+
+    data = dict(recipe.get("data") or {})
+    syn = recipe.get("synthetic")
+    if syn:
+        base = Path(syn["out"])
+        data.setdefault("dataset", "csv")
+        data.setdefault("train", str(base / "train.csv"))
+        if "val_fraction" not in data:
+            data.setdefault("val", str(base / "val.csv"))
+        data.setdefault("root", str(base / "videos"))
+    if "train" not in data:
+        raise AttnvizError("no training data: give --data (or a recipe with data.train)")
+    dataset = data.get("dataset", "csv")
+    kw = {
+        "dataset": dataset,
+        "root": data.get("root"),
+        "classes": data.get("classes"),
+        "split": int(data.get("split", 1)),
+    }
+    train_subset = "val" if dataset == "thumos14" else "train"
+    train = read_video_list(data["train"], subset=train_subset, **kw)
+    val = None
+    val_subset = ""
+    if data.get("val"):
+        val_spec = data["val"]
+        same = str(val_spec) == str(data["train"]) and dataset != "csv"
+        from attnviz.io.splits import looks_like_test_split
+
+        if dataset in ("ucf101", "hmdb51", "ucf24") or (dataset == "thumos14" and same):
+            # the official lists have train and test only: a "val" of these is their test split
+            val_subset = "test"
+        elif looks_like_test_split(str(val_spec)):
+            val_subset = "test"
+        else:
+            val = read_video_list(val_spec, subset="test" if dataset == "thumos14" else "val", **kw)
+            val_subset = val.subset
+        if val_subset == "test":
+            check_validation_split([], [], val_source=str(val_spec), val_subset="test")
+    elif data.get("val_fraction"):
+        train, val = split_validation(
+            train, float(data["val_fraction"]), int((recipe.get("train") or {}).get("seed", 0))
+        )
+    test = None
+    if data.get("test"):
+        test = read_video_list(data["test"], subset="test", **{**kw, "root": None})
+    if val is not None:
+        check_validation_split(
+            train.keys,
+            val.keys,
+            test_keys=test.keys if test is not None else (),
+            val_source=str(data.get("val") or ""),
+            val_subset=val_subset,
+        )
+        if val.class_names != train.class_names:
+            raise AttnvizError("training and validation lists have different class lists")
+    return train, val, test
+
+
+def _build_model(model_cfg: Mapping[str, Any], class_names):
+    from attnviz.models import build_recognizer
+    from attnviz.train import seed_everything
+
+    cfg = {**DEFAULT_MODEL, **model_cfg}
+    seed_everything(int(cfg.pop("init_seed")))
+    cfg.pop("frames")
+    if cfg.get("random_init"):
+        cfg["weights"] = None
+    return build_recognizer(num_classes=len(class_names), class_names=class_names, **cfg)
+
+
+def _finetune(recipe, model, train: VideoList, dist_info, quiet: bool) -> None:
+    """The ``backbone`` stage: fine-tune, or reuse ``<out>/backbone.pt`` made with the same
+    settings."""
+    import torch
+
+    from attnviz.data.datasets import VideoClipDataset
+    from attnviz.io.atomic import atomic_path, atomic_write_text
+    from attnviz.train import BackboneConfig, finetune_backbone
+
+    try:
+        bconf = BackboneConfig(**recipe["backbone"])
+    except TypeError as exc:
+        raise AttnvizError(f"recipe section backbone: {exc}") from None
+    out = Path(recipe["out"])
+    weights, stamp_path = out / "backbone.pt", out / "backbone.json"
+    stamp = json.dumps(
+        {
+            "backbone": recipe["backbone"],
+            "model": recipe.get("model") or {},
+            "train_list": train.source,
+            "videos": len(train),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    if (
+        weights.is_file()
+        and stamp_path.is_file()
+        and stamp_path.read_text(encoding="utf-8") == stamp
+    ):
+        model.backbone.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        return
+    device = (recipe.get("train") or {}).get("device", "cpu")
+    clips = VideoClipDataset(
+        train,
+        frames=bconf.frames,
+        input_size=model.input_size,
+        sampling="random",
+        seed=bconf.seed,
+    )
+    finetune_backbone(model, clips, out, bconf, device=device, quiet=quiet, dist_info=dist_info)
+    if dist_info.main:
+        state = {k: v.detach().cpu() for k, v in model.backbone.state_dict().items()}
+        with atomic_path(weights) as tmp:
+            torch.save(state, tmp)
+        atomic_write_text(stamp_path, stamp)
+
+
+def _datasets(recipe, model, train: VideoList, val: VideoList | None, dist_info, quiet):
+    from attnviz.data.datasets import FeatureDataset, VideoClipDataset
+
+    frames = int({**DEFAULT_MODEL, **(recipe.get("model") or {})}["frames"])
+    feats = recipe.get("features")
+    if not feats:
+        tr = VideoClipDataset(
+            train,
+            frames=frames,
+            input_size=model.input_size,
+            sampling="random",
+            seed=int((recipe.get("train") or {}).get("seed", 0)),
+        )
+        va = (
+            VideoClipDataset(val, frames=frames, input_size=model.input_size)
+            if val is not None
+            else None
+        )
+        return tr, va, False
+    if model.backbone is None:
+        raise AttnvizError("training on features needs a model with a backbone to ship with it")
+    from attnviz.io.features import read_manifest, state_checksum
+    from attnviz.pipeline.features import extract_features, load_cache_backbone
+
+    checksum = state_checksum(model.backbone.state_dict())
+    cache = Path(feats["cache"])
+    if recipe.get("backbone"):
+        cache = cache / checksum[:16]
+    elif (cache / "manifest.json").is_file():
+        man = read_manifest(cache)
+        cfg = model.config
+        if (man.backbone, man.stage, man.input_size) != (
+            cfg["backbone"],
+            cfg["backbone_stage"],
+            cfg["input_size"],
+        ):
+            raise AttnvizError(
+                f"{cache}: features of {man.backbone} stage {man.stage} at {man.input_size} px, "
+                f"but the model is {cfg['backbone']} stage {cfg['backbone_stage']} at "
+                f"{cfg['input_size']} px"
+            )
+        if man.checksum != checksum:
+            model.backbone.load_state_dict(load_cache_backbone(cache))
+    desc = {
+        "backbone": model.config["backbone"],
+        "stage": model.config["backbone_stage"],
+        "input_size": model.input_size,
+    }
+    for lst in (train, val):
+        if lst is None:
+            continue
+        extract_features(
+            lst,
+            cache,
+            trunk=model.backbone,
+            desc=desc,
+            frames=frames,
+            dtype=feats.get("dtype", "float16"),
+            quiet=quiet or not dist_info.main,
+            rank=dist_info.rank,
+            world_size=dist_info.world_size,
+        )
+    if dist_info.enabled:
+        import torch.distributed as dist
+
+        dist.barrier()
+    preload = bool(feats.get("preload", True))
+    tr = FeatureDataset(cache, train, preload=preload)
+    va = FeatureDataset(cache, val, preload=preload) if val is not None else None
+    if tr.manifest.frames != frames:
+        raise AttnvizError(f"{cache}: {tr.manifest.frames} frames per video, recipe asks {frames}")
+    return tr, va, True
+
+
+def run_recipe(
+    recipe: Mapping[str, Any],
+    *,
+    resume: str | os.PathLike[str] | None = None,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Run a whole training recipe (module docstring): data, features, training, export.
+
+    Returns the engine's summary plus ``"export"`` (the exported checkpoint) when asked.
+    """
+    from attnviz.train import TrainConfig, cleanup_distributed, fit, setup_distributed
+
+    try:
+        tconf = TrainConfig(**(recipe.get("train") or {}))
+    except TypeError as exc:
+        raise AttnvizError(f"recipe section train: {exc}") from None
+    dist_info = setup_distributed(tconf.device)
+    try:
+        syn = recipe.get("synthetic")
+        if syn:
+            if dist_info.main:
+                from attnviz.data.synthetic import generate_dataset
+
+                generate_dataset(
+                    syn["out"],
+                    videos=int(syn["videos"]),
+                    seed=int(syn["seed"]),
+                    splits=syn.get("splits", "train=0.8,val=0.2"),
+                    workers=int(syn.get("workers", 1)),
+                    quiet=quiet,
+                )
+            if dist_info.enabled:
+                import torch.distributed as dist
+
+                dist.barrier()
+        train, val, _ = _lists(recipe)
+        model = _build_model(recipe.get("model") or {}, train.class_names)
+        if not recipe.get("out"):
+            raise AttnvizError("no output folder: give --out (or a recipe with out)")
+        if recipe.get("backbone"):
+            _finetune(recipe, model, train, dist_info, quiet)
+        tr, va, on_features = _datasets(recipe, model, train, val, dist_info, quiet)
+        if on_features:
+            from dataclasses import replace
+
+            tconf = replace(tconf, freeze_backbone=True)
+        out = recipe["out"]
+        meta = {
+            "recipe": json.loads(json.dumps(recipe, default=str)),
+            "frames": int({**DEFAULT_MODEL, **(recipe.get("model") or {})}["frames"]),
+            "train_videos": len(train),
+            "val_videos": len(val) if val is not None else 0,
+            "features": bool(on_features),
+        }
+        summary = fit(
+            model, tr, va, out, tconf, resume=resume, meta=meta, quiet=quiet, dist_info=dist_info
+        )
+        exp = recipe.get("export")
+        if exp and dist_info.main:
+            from attnviz.models import load_checkpoint, save_checkpoint
+
+            best, info = load_checkpoint(summary["best"])
+            extra = dict(info["extra"])
+            extra.pop("best_key", None)
+            save_checkpoint(
+                exp["path"],
+                best,
+                epoch=info["epoch"],
+                extra=extra,
+                half=bool(exp.get("half", False)),
+            )
+            summary["export"] = str(exp["path"])
+        return summary
+    finally:
+        cleanup_distributed()
+
+
+# --------------------------------------------------------------------------- eval-classify
+def classify_checkpoints(
+    checkpoints: list[str | os.PathLike[str]],
+    videos: VideoList,
+    *,
+    features: str | os.PathLike[str] | None = None,
+    frames: int | None = None,
+    batch_size: int = 8,
+    device: str = "cpu",
+    precision: str = "fp32",
+    names: list[str] | None = None,
+    quiet: bool = False,
+) -> list[tuple[str, Any]]:
+    """Top-1 / top-5 of each checkpoint on ``videos`` (clips decoded from the videos, or cached
+    features made by the checkpoint's own backbone).
+
+    Returns:
+        ``[(name, ClassifyResult)]`` in the order given.
+    """
+    import torch
+
+    from attnviz.data.datasets import FeatureDataset, VideoClipDataset
+    from attnviz.evaluate.classify import classify_accuracy
+    from attnviz.io.features import read_manifest, state_checksum
+    from attnviz.models import load_checkpoint
+    from attnviz.train import evaluate_classifier
+
+    if names is not None and len(names) != len(checkpoints):
+        raise AttnvizError(f"{len(names)} names for {len(checkpoints)} checkpoints")
+    results = []
+    feat_ds = None
+    for j, ckpt in enumerate(checkpoints):
+        model, info = load_checkpoint(ckpt)
+        if tuple(info["class_names"]) != tuple(videos.class_names):
+            raise AttnvizError(
+                f"{ckpt}: the model's {len(info['class_names'])} classes differ from the "
+                f"list's {len(videos.class_names)} ({videos.source})"
+            )
+        t = frames or int((info["extra"].get("meta") or {}).get("frames", 25))
+        if features is not None:
+            man = read_manifest(features)
+            if model.backbone is not None:
+                if state_checksum(model.backbone.state_dict()) != man.checksum:
+                    raise AttnvizError(
+                        f"{features}: the cached features were made by another backbone than "
+                        f"{ckpt}'s; extract them with --checkpoint {ckpt}"
+                    )
+            if feat_ds is None:
+                feat_ds = FeatureDataset(features, videos)
+            ds = feat_ds
+        else:
+            ds = VideoClipDataset(videos, frames=t, input_size=model.input_size)
+        torch.set_grad_enabled(False)
+        ev = evaluate_classifier(
+            model, ds, batch_size=batch_size, device=device, precision=precision, quiet=quiet
+        )
+        torch.set_grad_enabled(True)
+        res = classify_accuracy(
+            ev["scores"],
+            ev["labels"],
+            (1, 5) if len(videos.class_names) >= 5 else (1,),
+            class_names=videos.class_names,
+        )
+        results.append((names[j] if names else Path(ckpt).stem, res))
+    return results
+
+
+def format_classify(
+    results: list[tuple[str, Any]], fmt: str = "table", dataset: str = "", per_class: bool = False
+) -> str:
+    """Tables 2-4 layout: one row per model, ``Top-1 (%)`` and ``Top-5 (%)`` columns; ``json``,
+    ``csv`` and ``markdown`` too."""
+    if fmt == "json":
+        return json.dumps(
+            {"dataset": dataset, "models": {n: r.to_dict() for n, r in results}}, indent=1
+        )
+    ks = results[0][1].ks if results else (1, 5)
+    head = ["Model"] + [f"Top-{k} (%)" for k in ks]
+    rows = [[n] + [f"{100 * a:.2f}" for a in r.accuracy] for n, r in results]
+    if fmt == "csv":
+        lines = ["model," + ",".join(f"top{k}" for k in ks)]
+        lines += [f"{n}," + ",".join(f"{a:.6f}" for a in r.accuracy) for n, r in results]
+        return "\n".join(lines) + "\n"
+    if fmt == "markdown":
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(out) + "\n"
+    if fmt != "table":
+        raise AttnvizError(f"--format must be table, json, csv or markdown, got {fmt!r}")
+    widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
+    title = (
+        f"Classification accuracy{f' on {dataset}' if dataset else ''} ({results[0][1].n} videos)"
+    )
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    if per_class:
+        for n, r in results:
+            lines.append(f"\n{n}: per class top-1 (%)")
+            for c, name in enumerate(r.class_names):
+                v = r.per_class[c, 0]
+                lines.append(
+                    f"  {name:<24} {'-' if np.isnan(v) else f'{100 * v:.2f}'}  ({r.counts[c]})"
+                )
+    return "\n".join(lines) + "\n"
