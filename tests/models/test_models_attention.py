@@ -214,3 +214,26 @@ def test_bad_options_are_refused():
         tiny_recognizer(kernel=2)
     with pytest.raises(AttnvizError, match="class names"):
         tiny_recognizer(class_names=["a", "b"])
+
+
+def test_phi_x_and_input_gates_are_computed_once_per_clip():
+    model = tiny_recognizer().eval()
+    calls = {"phi_x": 0, "phi_h": 0, "conv_x": 0}
+
+    def counter(name):
+        def hook(*_):
+            calls[name] += 1
+
+        return hook
+
+    model.energy.phi_x.register_forward_hook(counter("phi_x"))
+    model.energy.phi_h.register_forward_hook(counter("phi_h"))
+    model.cell.conv_x.register_forward_hook(counter("conv_x"))
+    with torch.no_grad():
+        model(tiny_features(b=2, t=6))
+    assert calls == {"phi_x": 1, "phi_h": 6, "conv_x": 1}  # one batch for all frames
+    model.fast = False
+    calls.update(phi_x=0, phi_h=0, conv_x=0)
+    with torch.no_grad():
+        model(tiny_features(b=2, t=6))
+    assert calls == {"phi_x": 1, "phi_h": 6, "conv_x": 6}  # the per-step form
