@@ -3,7 +3,7 @@
 Whether bfloat16 is faster than float32 depends on the hardware. CPUs with native bfloat16
 arithmetic (AVX512-BF16 or AMX) and recent GPUs run it faster. On a CPU without it (AVX2 only)
 oneDNN emulates bfloat16 and it runs slower than float32: on a 2-core AMD EPYC (Zen 3) host the
-ResNet-50 backbone took 3 to 3.6 times its float32 time per clip, and the spatial attention's
+ResNet-50 backbone took 3 to 4.6 times its float32 time per clip, and the spatial attention's
 convolutions were ten times slower again without the channels-last layout the model uses by
 default (``benchmarks/model_speed.py`` measures it; :func:`native_bf16` tells which case
 applies). The model keeps its attention weights in float32 under autocast.
