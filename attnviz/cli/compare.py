@@ -35,7 +35,11 @@ def compare_explanations_cmd(
         None, "--classes", help="'id name' class list (default DIR/classes.txt)."
     ),
     max_videos: int = typer.Option(None, "--max-videos", help="Only the first N videos."),
-    frames: int = typer.Option(25, "--frames", help="Uniformly sampled frames (paper: 25)."),
+    frames: int = typer.Option(
+        None,
+        "--frames",
+        help="Uniformly sampled frames (default: the model's training clip length, else 25).",
+    ),
     fps: float = typer.Option(None, "--fps", help="Instead: sample at this rate in windows."),
     window: int = typer.Option(25, "--window", help="Sampled frames per window (with --fps)."),
     stride: int = typer.Option(12, "--stride", help="Window stride in samples (with --fps)."),
@@ -87,7 +91,7 @@ def compare_explanations_cmd(
 
     if fps is not None and fps <= 0:
         raise fail(f"--fps must be positive, got {fps}")
-    if frames < 1:
+    if frames is not None and frames < 1:
         raise fail(f"--frames must be >= 1, got {frames}")
     try:
         params = LocalizeParams(threshold=threshold, window=window, stride=stride)

@@ -390,7 +390,7 @@ def compare_explanations(
     spatial_gt: str | os.PathLike[str] | None = None,
     classes: str | os.PathLike[str] | None = None,
     max_videos: int | None = None,
-    frames: int = 25,
+    frames: int | None = None,
     fps: float | None = None,
     window: int = 25,
     stride: int = 12,
@@ -461,7 +461,11 @@ def compare_explanations(
     )  # fmt: skip
     out_path = Path(out_dir)
     _check_out(out_path)  # fail before the long computation, create nothing yet
-    model, _ = load_model(checkpoint, device)
+    model, minfo = load_model(checkpoint, device)
+    if frames is None:  # the clip length the model was trained with, else the paper's 25
+        frames = int(((minfo.get("extra") or {}).get("meta") or {}).get("frames", 25))
+    if frames < 1:
+        raise AttnvizError(f"frames must be >= 1, got {frames}")
     options = {
         "batch": batch,
         "steps": ig_steps,

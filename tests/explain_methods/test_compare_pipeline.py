@@ -77,14 +77,19 @@ def test_compare_scores_match_the_evaluators_on_saved_maps(dataset, checkpoint, 
     from attnviz.io.maps import load_attention
     from attnviz.io.thumos import read_thumos_gt
     from attnviz.localize import segments_from_attention
+    from attnviz.models import load_checkpoint, save_checkpoint
     from attnviz.types import TemporalDetections
 
+    # without --frames the clip length is the one the model was trained with (checkpoint meta)
+    model, _ = load_checkpoint(checkpoint)
+    ckpt = save_checkpoint(tmp_path / "meta.pt", model, extra={"meta": {"frames": 7}})
     out = tmp_path / "cmp2"
     compare_explanations(
-        dataset, out, checkpoint=checkpoint, methods=["gradcam"], frames=8, sanity_videos=0,
+        dataset, out, checkpoint=ckpt, methods=["gradcam"], sanity_videos=0,
         spatial_steps=2, random_orders=1, save_maps=True, quiet=True,
     )  # fmt: skip
     outs = [load_attention(out / "maps" / "gradcam" / f"vid{i}.npz") for i in range(3)]
+    assert all(o.num_frames == 7 for o in outs)
     segs = [s for o in outs for s in segments_from_attention(o)]
     gt = read_thumos_gt(dataset / "annotations", subset="test", classes=dataset / "classes.txt")
     dets = TemporalDetections.from_arrays(
