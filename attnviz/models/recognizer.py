@@ -67,10 +67,18 @@ class Recognizer(nn.Module):
         channels_last: run the convolutions in channels-last memory layout (faster with
             oneDNN on CPU, above all in bfloat16, and with tensor cores on CUDA); numbers are
             the same. Can be changed on a built model.
+        pool: ``"avg"`` (default) or ``"max"``: how ``H_bar`` is pooled over its grid before
+            the classifier. ``"max"`` lets an action that fills a small part of the frame
+            decide the class instead of being averaged away (the synthetic default model).
+        scale_by_n: ``True`` (default) divides ``Y_t`` by n as eq. 4 is written; the weights
+            already sum to 1, so this makes the ConvLSTM input n times smaller than a frame's
+            features. ``False`` uses the weighted sum ``Y_t = sum_i w_ti X~_i``.
+        forget_bias: initial bias of the ConvLSTM forget gate (default 0; 1 is the usual LSTM
+            initialisation that keeps the state of eq. 5 alive over the first steps).
 
     The classifier is a fully connected layer on the mean hidden state over time
-    ``H_bar = (1/n) sum_t H_t``, average-pooled over its ``h x w`` grid (so the model does not
-    depend on the frame size).
+    ``H_bar = (1/n) sum_t H_t``, pooled over its ``h x w`` grid (so the model does not depend
+    on the frame size).
     """
 
     def __init__(
@@ -92,8 +100,13 @@ class Recognizer(nn.Module):
         dropout: float = 0.5,
         fast: bool = True,
         channels_last: bool = True,
+        pool: str = "avg",
+        scale_by_n: bool = True,
+        forget_bias: float = 0.0,
     ) -> None:
         super().__init__()
+        if pool not in ("avg", "max"):
+            raise AttnvizError(f"pool must be 'avg' or 'max', got {pool!r}")
         if energy not in ("additive", "scalar"):
             raise AttnvizError(f"energy must be 'additive' or 'scalar', got {energy!r}")
         if class_names is None:
@@ -125,6 +138,11 @@ class Recognizer(nn.Module):
         self.init_c = StateInit(feature_channels, hidden_channels)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(hidden_channels, num_classes)
+        self.pool = pool
+        self.scale_by_n = bool(scale_by_n)
+        if forget_bias:
+            with torch.no_grad():  # gates are [i, f, o, g]
+                self.cell.bias[hidden_channels : 2 * hidden_channels] += float(forget_bias)
         if channels_last:
             self.to(memory_format=torch.channels_last)
 
@@ -199,15 +217,20 @@ class Recognizer(nn.Module):
             w = w.to(mix)
             if self.fast:
                 with torch.autocast(dev, enabled=False):
-                    x_gates = torch.bmm(w[:, None, :], zx).reshape(b, -1, hh, ww) / n
+                    x_gates = torch.bmm(w[:, None, :], zx).reshape(b, -1, hh, ww)
+                    if self.scale_by_n:
+                        x_gates = x_gates / n
             else:
                 with torch.autocast(dev, enabled=False):
-                    y = torch.bmm(w[:, None, :], xflat).reshape(b, c, hh, ww) / n  # eq. 4
+                    y = torch.bmm(w[:, None, :], xflat).reshape(b, c, hh, ww)  # eq. 4
+                    if self.scale_by_n:
+                        y = y / n
                 x_gates = self.cell.conv_x(self._layout(y))
             h, cstate = self.cell.step(x_gates, h, cstate, hidden_weight=hidden_weight)
             hidden_sum = hidden_sum + h
         h_bar = hidden_sum / n
-        logits = self.classifier(self.dropout(h_bar.mean(dim=(-2, -1))))
+        pooled = h_bar.mean(dim=(-2, -1)) if self.pool == "avg" else h_bar.amax(dim=(-2, -1))
+        logits = self.classifier(self.dropout(pooled))
         temporal = torch.stack(weights, dim=1)  # [B, T(step), T(frame)]
         return ModelOutput(logits, mask.reshape(b, n, hh, ww), temporal)
 
@@ -245,6 +268,9 @@ def build_recognizer(
     dropout: float = 0.5,
     fast: bool = True,
     channels_last: bool = True,
+    pool: str = "avg",
+    scale_by_n: bool = True,
+    forget_bias: float = 0.0,
 ) -> Recognizer:
     """Build the paper's recognizer.
 
@@ -267,6 +293,8 @@ def build_recognizer(
         energy_dim, dropout: width of the additive energy and classifier dropout.
         fast, channels_last: execution choices that do not change the numbers (see
             :class:`Recognizer`); not part of ``config``.
+        pool, scale_by_n, forget_bias: head variants (see :class:`Recognizer`); the defaults
+            are the paper's model as written.
 
     Returns:
         Recognizer; ``model.config`` rebuilds it (``build_recognizer(**config, weights=None,
@@ -302,6 +330,9 @@ def build_recognizer(
         "dropout": float(dropout),
         "class_names": [str(c) for c in class_names] if class_names is not None else None,
     }
+    if (pool, bool(scale_by_n), float(forget_bias)) != ("avg", True, 0.0):
+        # stored only when not the defaults, so older checkpoints and configs stay valid
+        config.update(pool=pool, scale_by_n=bool(scale_by_n), forget_bias=float(forget_bias))
     if features_only:
         trunk = None
     else:
@@ -325,4 +356,7 @@ def build_recognizer(
         dropout=dropout,
         fast=fast,
         channels_last=channels_last,
+        pool=pool,
+        scale_by_n=scale_by_n,
+        forget_bias=forget_bias,
     )
