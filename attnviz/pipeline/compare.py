@@ -1050,7 +1050,9 @@ def _maps_figure(
     ax.axhline(params.threshold, color="gray", ls="--", lw=0.7)
     ax.set_xlabel("time (s); ground-truth segment shaded", fontsize=8)
     ax.set_ylabel("normalised importance", fontsize=8)
-    ax.legend(fontsize=7, frameon=False, ncol=len(methods))
+    ax.legend(
+        fontsize=7, frameon=False, ncol=len(methods), loc="lower center", bbox_to_anchor=(0.5, 1.0)
+    )
     name = first.class_names[first.top_class]
     fig.suptitle(
         f"{key}: predicted {name} ({first.scores[first.top_class]:.2f}); ground truth blue, "
