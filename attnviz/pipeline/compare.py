@@ -1060,5 +1060,5 @@ def _maps_figure(
         fontsize=9,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
