@@ -13,7 +13,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_dir"]
+from attnviz.errors import AttnvizError
+
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_dir",
+    "output_dir",
+]
 
 
 @contextlib.contextmanager
@@ -76,3 +84,30 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
                 os.replace(item, dest / rel)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """All outputs of one command, or none: checks that ``path`` can be a writable output
+    folder (one-line :class:`AttnvizError` otherwise), then :func:`atomic_dir`; a folder this
+    call created is removed again on failure."""
+    dest = Path(path)
+    existed = dest.exists()
+    if existed and not dest.is_dir():
+        raise AttnvizError(f"{dest}: exists and is not a folder")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AttnvizError(
+            f"{dest}: cannot create the output folder ({exc.strerror or exc})"
+        ) from None
+    if not os.access(dest, os.W_OK | os.X_OK):
+        raise AttnvizError(f"{dest}: output folder is not writable")
+    try:
+        with atomic_dir(dest) as tmp:
+            yield tmp
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                dest.rmdir()  # only if still empty
+        raise

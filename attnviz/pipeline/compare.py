@@ -27,20 +27,19 @@ metrics are then left out) or given explicitly.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import math
 import os
-import shutil
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from attnviz.errors import AttnvizError
+from attnviz.io.atomic import output_dir
 from attnviz.localize import (
     LocalizeParams,
     boxes_from_attention,
@@ -633,7 +632,7 @@ def compare_explanations(
         "seconds": elapsed,
     }
     markdown = format_markdown(rows, names, info, sweep_iou=sweep_iou)
-    with _output_dir(out_path) as tmp:
+    with output_dir(out_path) as tmp:
         _write_tables(
             tmp, rows, names, markdown, map_rows, sweep_rows, mean_curves, sanity_rows, info
         )
@@ -662,32 +661,6 @@ def _check_out(path: Path) -> None:
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise AttnvizError(f"{path}: output folder is not writable ({parent})")
-
-
-@contextlib.contextmanager
-def _output_dir(path: Path) -> Iterator[Path]:
-    """All outputs or none: a temporary folder inside ``path`` whose files are moved into place
-    at the end; a folder this call created is removed again on failure."""
-    from attnviz.io.atomic import atomic_dir
-
-    existed = path.exists()
-    if existed and not path.is_dir():
-        raise AttnvizError(f"{path}: exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AttnvizError(
-            f"{path}: cannot create the output folder ({exc.strerror or exc})"
-        ) from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise AttnvizError(f"{path}: output folder is not writable")
-    try:
-        with atomic_dir(path) as tmp:
-            yield tmp
-    except BaseException:
-        if not existed:
-            shutil.rmtree(path, ignore_errors=True)
-        raise
 
 
 def _check_classes(model_names: Sequence[str], data: CompareData) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from attnviz.errors import AttnvizError
+from attnviz.io.atomic import output_dir
 from attnviz.localize import (
     LocalizeParams,
     boxes_from_attention,
@@ -455,34 +456,6 @@ def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) 
     return len(segs)
 
 
-@contextlib.contextmanager
-def _output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """All outputs of one command, or none: a temporary folder inside ``path`` whose files are
-    moved into place at the end; a folder this call created is removed again on failure."""
-    from attnviz.io.atomic import atomic_dir
-
-    dest = Path(path)
-    existed = dest.exists()
-    if existed and not dest.is_dir():
-        raise AttnvizError(f"{dest}: exists and is not a folder")
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AttnvizError(
-            f"{dest}: cannot create the output folder ({exc.strerror or exc})"
-        ) from None
-    if not os.access(dest, os.W_OK | os.X_OK):
-        raise AttnvizError(f"{dest}: output folder is not writable")
-    try:
-        with atomic_dir(dest) as tmp:
-            yield tmp
-    except BaseException:
-        if not existed:
-            with contextlib.suppress(OSError):
-                dest.rmdir()  # only if still empty
-        raise
-
-
 def _check_video(video: str | os.PathLike[str]) -> Path:
     from attnviz.io.video import stream_fps
 
@@ -573,7 +546,7 @@ def spatial_map(
     path = _check_video(video)
     strip = _StripPicker(strip_frames, 96)
     deferred: list[tuple[int, np.ndarray, np.ndarray]] | None = [] if fps is None else None
-    with _output_dir(out_dir) as tmp:
+    with output_dir(out_dir) as tmp:
         writer = VideoWriter(tmp / "overlay.mp4", fps if fps else 5.0)
 
         def render(rgb: np.ndarray, mask: np.ndarray, label: str | None, rng=None) -> None:
@@ -652,7 +625,7 @@ def temporal_map(
     if model is None:
         model, _ = load_model(checkpoint, device)
     path = _check_video(video)
-    with _output_dir(out_dir) as tmp:
+    with output_dir(out_dir) as tmp:
         out = explain_video(
             path, model=model, frames=frames, fps=fps, window=window, stride=stride,
             precision=precision, importance_rule=params.importance, quiet=quiet,
@@ -719,7 +692,7 @@ def localize_maps(
             f"--class {params.class_index} is out of range: {maps} has "
             f"{len(out.class_names)} classes"
         )
-    with _output_dir(out_dir) as tmp:
+    with output_dir(out_dir) as tmp:
         n_boxes = _write_boxes(tmp, out, params)
         n_segs = _write_segments(tmp, out, params)
     return {
