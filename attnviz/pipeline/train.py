@@ -54,6 +54,7 @@ from attnviz.io.splits import VideoList, read_video_list
 
 __all__ = [
     "DEFAULT_MODEL",
+    "backbone_stamp",
     "classify_checkpoints",
     "load_recipe",
     "run_recipe",
@@ -209,6 +210,26 @@ def _build_model(model_cfg: Mapping[str, Any], class_names):
     return build_recognizer(num_classes=len(class_names), class_names=class_names, **cfg)
 
 
+_BACKBONE_KEYS = ("backbone", "weights", "random_init", "init_seed", "backbone_stage", "input_size")
+
+
+def backbone_stamp(recipe: Mapping[str, Any], train: VideoList) -> str:
+    """What the ``backbone`` stage depends on (its settings, the backbone's model settings, the
+    training list): a rerun, or another recipe that differs only in the attention model (an
+    ablation), reuses ``backbone.pt`` when its ``backbone.json`` holds the same stamp."""
+    model = {**DEFAULT_MODEL, **(recipe.get("model") or {})}
+    return json.dumps(
+        {
+            "backbone": recipe["backbone"],
+            "model": {k: model.get(k) for k in _BACKBONE_KEYS},
+            "train_list": train.source,
+            "train_videos": list(train.keys),
+        },
+        sort_keys=True,
+        default=str,
+    )
+
+
 def _finetune(recipe, model, train: VideoList, dist_info, quiet: bool) -> None:
     """The ``backbone`` stage: fine-tune, or reuse ``<out>/backbone.pt`` made with the same
     settings."""
@@ -224,16 +245,7 @@ def _finetune(recipe, model, train: VideoList, dist_info, quiet: bool) -> None:
         raise AttnvizError(f"recipe section backbone: {exc}") from None
     out = Path(recipe["out"])
     weights, stamp_path = out / "backbone.pt", out / "backbone.json"
-    stamp = json.dumps(
-        {
-            "backbone": recipe["backbone"],
-            "model": recipe.get("model") or {},
-            "train_list": train.source,
-            "videos": len(train),
-        },
-        sort_keys=True,
-        default=str,
-    )
+    stamp = backbone_stamp(recipe, train)
     if (
         weights.is_file()
         and stamp_path.is_file()

@@ -148,3 +148,23 @@ def test_test_split_as_validation_is_refused(data, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "test split" in err and err.count("\n") == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_backbone_stamp_ignores_the_attention_model_only():
+    """An ablation (another attention model or loss) reuses the fine-tuned backbone; a change
+    to the backbone, its stage, input size or training list does not."""
+    from attnviz.io.splits import VideoItem, VideoList
+    from attnviz.pipeline.train import backbone_stamp, merge_recipe
+
+    items = (VideoItem("v1", None, 0), VideoItem("v2", None, 1))
+    videos = VideoList(items, ("a", "b"), source="train.csv")
+    base = {"backbone": {"epochs": 1}, "model": dict(MODEL), "train": {"lambda_tv": 1e-5}}
+    stamp = backbone_stamp(base, videos)
+    for same in ({"model": {"spatial_attention": False}}, {"model": {"temporal_attention": False}},
+                 {"model": {"hidden_channels": 4}}, {"train": {"lambda_tv": 0.0}}):  # fmt: skip
+        assert backbone_stamp(merge_recipe(base, same), videos) == stamp, same
+    for other in ({"model": {"backbone_stage": 2}}, {"model": {"input_size": 64}},
+                  {"model": {"init_seed": 1}}, {"backbone": {"epochs": 2}}):  # fmt: skip
+        assert backbone_stamp(merge_recipe(base, other), videos) != stamp, other
+    fewer = VideoList(items[:1], ("a", "b"), source="train.csv")
+    assert backbone_stamp(base, fewer) != stamp
