@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import typer
@@ -113,50 +115,60 @@ def eval_thumos_cmd(
         raise fail(f"--compare writes a table or json, not {fmt!r}")
     if not compare and protocol not in PROTOCOLS:
         raise fail(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
-    if videos is not None:
-        from attnviz.pipeline.explain import temporal_run_file  # noqa: PLC0415
+    run_dir = None
+    try:
+        if videos is not None:
+            from attnviz.pipeline.explain import temporal_run_file  # noqa: PLC0415
 
-        pred = temporal_run_file(videos, checkpoint=checkpoint, gt=gt, quiet=quiet)
-    if pred is None:
-        raise fail("--pred (or --videos) is required")
-    if compare:
-        from attnviz.pipeline.thumos import compare_thumos, load_inputs
-
-        truth, dets = load_inputs(gt, pred, subset=subset, classes=classes, pred_format=pred_format)
-        results, diffs = compare_thumos(truth, dets, names, tiou=thresholds)
-        if fmt == "json":
-            text = (
-                json.dumps(
-                    {
-                        "protocols": [r.to_dict() for r in results],
-                        "differences": [d.to_dict() for d in diffs],
-                    },
-                    indent=2,
-                )
-                + "\n"
+            run_dir = Path(tempfile.mkdtemp(prefix="attnviz-run-"))
+            pred = temporal_run_file(
+                videos, checkpoint=checkpoint, gt=gt, quiet=quiet, out=run_dir / "run.txt"
             )
-        else:
-            text = _compare_text(results, diffs)
-        if not quiet:
-            for r in results:
-                for w in r.warnings:
-                    warn(f"[{r.protocol}] {w}")
-    else:
-        from attnviz.pipeline.thumos import eval_thumos
+        if pred is None:
+            raise fail("--pred (or --videos) is required")
+        if compare:
+            from attnviz.pipeline.thumos import compare_thumos, load_inputs
 
-        result = eval_thumos(
-            gt,
-            pred,
-            protocol=protocol,
-            tiou=thresholds,
-            subset=subset,
-            classes=classes,
-            pred_format=pred_format,
-        )
-        if not quiet:
-            for w in result.warnings:
-                warn(w)
-        text = format_result(result, fmt, per_class=per_class)
+            truth, dets = load_inputs(
+                gt, pred, subset=subset, classes=classes, pred_format=pred_format
+            )
+            results, diffs = compare_thumos(truth, dets, names, tiou=thresholds)
+            if fmt == "json":
+                text = (
+                    json.dumps(
+                        {
+                            "protocols": [r.to_dict() for r in results],
+                            "differences": [d.to_dict() for d in diffs],
+                        },
+                        indent=2,
+                    )
+                    + "\n"
+                )
+            else:
+                text = _compare_text(results, diffs)
+            if not quiet:
+                for r in results:
+                    for w in r.warnings:
+                        warn(f"[{r.protocol}] {w}")
+        else:
+            from attnviz.pipeline.thumos import eval_thumos
+
+            result = eval_thumos(
+                gt,
+                pred,
+                protocol=protocol,
+                tiou=thresholds,
+                subset=subset,
+                classes=classes,
+                pred_format=pred_format,
+            )
+            if not quiet:
+                for w in result.warnings:
+                    warn(w)
+            text = format_result(result, fmt, per_class=per_class)
+    finally:
+        if run_dir is not None:  # the run file made from --videos is not kept
+            shutil.rmtree(run_dir, ignore_errors=True)
     if out is not None:
         atomic_write_text(out, text)
     else:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -177,3 +179,28 @@ def test_truncated_video_warns_on_one_line(checkpoint, make_video, tmp_path, cap
         capsys,
     )  # fmt: skip
     assert code == 0 and err == ""
+
+
+def test_eval_thumos_on_videos_keeps_no_run_file(tmp_path, capsys, monkeypatch):
+    """``eval-thumos --videos`` scores the default model's segments and removes the run file it
+    wrote for the evaluator."""
+    import tempfile
+
+    from attnviz.data.synthetic import SynthConfig, generate_dataset
+
+    tiny = SynthConfig(width=96, height=72, frames=(20, 24), actor_size=(16, 22),
+                       distractor_size=(12, 20), amplitude=(4.0, 8.0))  # fmt: skip
+    data = tmp_path / "syn"
+    generate_dataset(data, videos=2, seed=5, splits="test=1", config=tiny, quiet=True)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    code, out, err = run(
+        ["eval-thumos", "--gt", data / "annotations", "--classes", data / "classes.txt",
+         "--videos", data / "videos", "--format", "json", "--quiet"],
+        capsys,
+    )  # fmt: skip
+    assert code in (0, None), err
+    result = json.loads(out)
+    assert 0.0 <= result["mAP"][0] <= 1.0
+    assert list(scratch.iterdir()) == []
