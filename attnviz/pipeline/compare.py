@@ -64,6 +64,7 @@ __all__ = [
     "CompareData",
     "compare_explanations",
     "load_compare_data",
+    "sampled_gt",
 ]
 
 DEFAULT_METHODS = ("attention", "gradcam", "occlusion", "ig")
@@ -253,7 +254,7 @@ def _segments_of(gt: TemporalGroundTruth | None, key: str) -> np.ndarray:
     return np.stack([gt.start[sel], gt.end[sel]], axis=1) if sel.any() else np.zeros((0, 2))
 
 
-def _sampled_gt(gt: SpatialGroundTruth, frames: Mapping[str, np.ndarray]) -> SpatialGroundTruth:
+def sampled_gt(gt: SpatialGroundTruth, frames: Mapping[str, np.ndarray]) -> SpatialGroundTruth:
     """The ground truth restricted to the sampled frames of each video (for frame-mAP)."""
     vids = {}
     for key, ann in gt.videos.items():
@@ -324,7 +325,7 @@ class _Scorer:
         if data.spatial is not None:
             self.smap = _label_map(names, data.spatial.labels)
             self.svideos = set(data.spatial.videos)
-            self.sampled = _sampled_gt(
+            self.sampled = sampled_gt(
                 data.spatial, {o.video: o.frame_indices for o in outs if o.video in self.svideos}
             )
         if data.temporal is not None:
