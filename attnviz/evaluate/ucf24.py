@@ -291,6 +291,33 @@ def match_frames(
     return order, tp, npos
 
 
+def _group_gt(
+    gsel: np.ndarray, gt_key: np.ndarray, det_key: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ground truth ``gsel`` (one class) grouped by key (a frame, or a video), each group in
+    annotation order, and the group of each detection key.
+
+    Returns:
+        ``slot [G, gmax]``: the ground-truth indices of each group, padded with -1, and
+        ``group [D]``: each detection's row of ``slot``, -1 when no ground truth has its key.
+    """
+    srt = np.argsort(gt_key, kind="stable")
+    gsel, gk = gsel[srt], gt_key[srt]
+    ukeys, gstart, gcount = np.unique(gk, return_index=True, return_counts=True)
+    pos = np.searchsorted(ukeys, det_key)
+    pos_c = np.minimum(pos, max(len(ukeys) - 1, 0))
+    if len(ukeys):
+        has = (pos < len(ukeys)) & (ukeys[pos_c] == det_key)
+    else:
+        has = np.zeros(len(det_key), bool)
+    gmax = int(gcount.max()) if len(gcount) else 1
+    slot = np.full((len(ukeys), gmax), -1, dtype=np.int64)
+    if len(ukeys):
+        within = np.arange(len(gk)) - np.repeat(gstart, gcount)
+        slot[np.repeat(np.arange(len(ukeys)), gcount), within] = gsel
+    return slot, np.where(has, pos_c, -1)
+
+
 def _match_frames(gt, dets, label, thr, protocol, split, index):
     """:func:`match_frames` plus COCO's per-threshold ignore mask ``[T, D]`` (or None)."""
     if protocol not in FRAME_PROTOCOLS:
@@ -326,22 +353,9 @@ def _match_frames(gt, dets, label, thr, protocol, split, index):
         rank_in_key[by_key] = np.arange(len(ks)) - np.repeat(first, np.diff(np.r_[first, len(ks)]))
         order = order[rank_in_key < COCO_MAX_DETS]
     # ground truth of the class grouped by key (frame), in annotation order
-    gk = ix.gt_key[gsel]
-    srt = np.argsort(gk, kind="stable")
-    gsel, gk = gsel[srt], gk[srt]
-    ukeys, gstart, gcount = np.unique(gk, return_index=True, return_counts=True)
-    dk = ix.det_key[order]
-    pos = np.searchsorted(ukeys, dk)
-    pos_c = np.minimum(pos, max(len(ukeys) - 1, 0))
-    has = (pos < len(ukeys)) & (ukeys[pos_c] == dk) if len(ukeys) else np.zeros(len(dk), bool)
-    group = np.where(has, pos_c, -1)
-    gmax = int(gcount.max()) if len(gcount) else 1
-    slot = np.full((len(ukeys), gmax), -1, dtype=np.int64)
-    if len(ukeys):
-        within = np.arange(len(gk)) - np.repeat(gstart, gcount)
-        slot[np.repeat(np.arange(len(ukeys)), gcount), within] = gsel
-    iou = np.full((len(order), gmax), -np.inf)
-    hi = np.flatnonzero(has)
+    slot, group = _group_gt(gsel, ix.gt_key[gsel], ix.det_key[order])
+    iou = np.full((len(order), slot.shape[1]), -np.inf)
+    hi = np.flatnonzero(group >= 0)
     if len(hi):
         gi = slot[group[hi]]  # [H, gmax]
         ok = gi >= 0
@@ -584,22 +598,9 @@ def match_tubes(
     gsel = np.flatnonzero(ix.gt_label == label)
     npos = len(gsel)
     # ground-truth tubes of the class per video, in annotation order
-    gv = ix.gt_video[gsel]
-    srt = np.argsort(gv, kind="stable")
-    gsel, gv = gsel[srt], gv[srt]
-    uv, gstart, gcount = np.unique(gv, return_index=True, return_counts=True)
-    dv = ix.det_video[order]
-    pos = np.searchsorted(uv, dv)
-    pos_c = np.minimum(pos, max(len(uv) - 1, 0))
-    has = (pos < len(uv)) & (uv[pos_c] == dv) if len(uv) else np.zeros(len(dv), bool)
-    group = np.where(has, pos_c, -1)
-    gmax = int(gcount.max()) if len(gcount) else 1
-    slot = np.full((len(uv), gmax), -1, dtype=np.int64)
-    if len(uv):
-        within = np.arange(len(gv)) - np.repeat(gstart, gcount)
-        slot[np.repeat(np.arange(len(uv)), gcount), within] = gsel
-    iou = np.full((len(order), gmax), -np.inf)
-    hi = np.flatnonzero(has)
+    slot, group = _group_gt(gsel, ix.gt_video[gsel], ix.det_video[order])
+    iou = np.full((len(order), slot.shape[1]), -np.inf)
+    hi = np.flatnonzero(group >= 0)
     if len(hi):
         gi = slot[group[hi]]
         ok = gi >= 0
