@@ -416,8 +416,9 @@ def read_tubes(path: str | os.PathLike[str], gt: SpatialGroundTruth | None = Non
 def write_frame_detections(
     path: str | os.PathLike[str], dets: FrameDetections, labels: Sequence[str] | None = None
 ) -> None:
-    """Write the frame-detection CSV (header row; class as name if ``labels`` given; numbers
-    with 17 significant digits, so that reading back gives the same doubles)."""
+    """Write the frame-detection CSV (header row; class as name if ``labels`` given; each
+    number in its shortest form that reads back as the same double: ``2.3``, not
+    ``2.2999999999999998``)."""
     cls = [labels[k] for k in dets.label] if labels is not None else dets.label
     df = pd.DataFrame(
         {
@@ -431,7 +432,7 @@ def write_frame_detections(
             "y2": dets.boxes[:, 3],
         }
     )
-    atomic_write_text(path, df.to_csv(index=False, float_format="%.17g", lineterminator="\n"))
+    atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
 
 
 def write_coco_results(

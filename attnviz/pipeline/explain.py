@@ -451,7 +451,7 @@ def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) 
             "score": dets.score,
         }
     )
-    atomic_write_text(folder / "segments.csv", table.to_csv(index=False, float_format="%.17g"))
+    atomic_write_text(folder / "segments.csv", table.to_csv(index=False))
     write_run_file(folder / "run.txt", dets, _class_ids(out.class_names))
     return len(segs)
 

@@ -116,6 +116,20 @@ def test_csv_write_read_round_trip(tmp_path):
     assert np.array_equal(back.label, d.label) and np.array_equal(back.frame, d.frame)
 
 
+def test_csv_numbers_are_short_and_exact(tmp_path):
+    from attnviz.types import FrameDetections
+
+    d = FrameDetections.from_arrays(
+        ["A/v1"], [2], [1], [0.1 + 0.2], np.array([[1 / 3, 2.3, 5.0, 9.75]])
+    )
+    write_frame_detections(tmp_path / "o.csv", d, GT.labels)
+    assert (tmp_path / "o.csv").read_text().splitlines()[1] == (
+        "A/v1,2,Beta,0.30000000000000004,0.3333333333333333,2.3,5.0,9.75"
+    )
+    back = read_frame_detections(tmp_path / "o.csv", GT)
+    assert back.score[0] == 0.1 + 0.2 and back.boxes[0].tolist() == [1 / 3, 2.3, 5.0, 9.75]
+
+
 def test_coco_results(tmp_path):
     cg = tmp_path / "coco_gt.json"
     cg.write_text(json.dumps(to_coco(GT)))
