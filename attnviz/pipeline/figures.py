@@ -521,7 +521,7 @@ def write_figures(
     Returns:
         ``{"out": str, "files": [names], "results": {metric: EvalResult}, "notes": [str]}``.
     """
-    from attnviz.io.atomic import atomic_dir
+    from attnviz.io.atomic import output_dir
     from attnviz.localize import boxes_from_attention
     from attnviz.render.figures import (
         paper_style,
@@ -562,21 +562,13 @@ def write_figures(
         chosen = [by_name[n] for n in examples]
     notes: list[str] = []
     out_path = Path(out_dir)
-    try:
-        out_path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AttnvizError(
-            f"{out_path}: cannot create the output folder ({exc.strerror})"
-        ) from None
-    if not os.access(out_path, os.W_OK):
-        raise AttnvizError(f"{out_path}: output folder is not writable")
-    results = (
-        evaluate_maps(records, temporal_gt=temporal_gt, spatial_gt=spatial_gt, params=params)
-        if (temporal_gt is not None or spatial_gt is not None)
-        else {}
-    )
     files: list[str] = []
-    with atomic_dir(out_path) as tmp, paper_style():
+    with output_dir(out_path) as tmp, paper_style():
+        results = (
+            evaluate_maps(records, temporal_gt=temporal_gt, spatial_gt=spatial_gt, params=params)
+            if (temporal_gt is not None or spatial_gt is not None)
+            else {}
+        )
         for o in chosen:
             name = _safe_name(o.video)
             pred = boxes_from_attention(o, params)
@@ -662,7 +654,7 @@ def write_report(
         ``{"tables": {name: DataFrame}, "markdown": {name: str}, "latex": {name: str},
         "files": [names]}``.
     """
-    from attnviz.io.atomic import atomic_dir, atomic_write_text
+    from attnviz.io.atomic import atomic_write_text, output_dir
     from attnviz.render.tables import (
         TABLE5_IOU,
         TABLE6_TIOU,
@@ -722,13 +714,7 @@ def write_report(
     files: list[str] = []
     if out_dir is not None:
         out_path = Path(out_dir)
-        try:
-            out_path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise AttnvizError(
-                f"{out_path}: cannot create the output folder ({exc.strerror})"
-            ) from None
-        with atomic_dir(out_path) as tmp:
+        with output_dir(out_path) as tmp:
             for table, df in tables.items():
                 atomic_write_text(tmp / f"{table}.md", md[table])
                 atomic_write_text(tmp / f"{table}.tex", tex[table])
