@@ -26,7 +26,7 @@ import io
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -242,12 +242,15 @@ def evaluate_classifier(
     batch_size: int = 8,
     device: str | torch.device = "cpu",
     precision: str = "fp32",
-    lambdas: tuple[float, float, float] = (1e-5, 1e-4, 1.0),
+    lambdas: Mapping[str, float] | None = None,
     dist_info: DistInfo = DistInfo(),
     workers: int = 0,
     quiet: bool = True,
 ) -> dict[str, Any]:
     """Scores and mean loss terms of ``model`` over ``dataset`` (items ``(x, label, index)``).
+
+    ``lambdas``: the regulariser weights (``lambda_tv``, ``lambda_contrast``,
+    ``lambda_unimodal``) of :func:`attnviz.models.attention_loss`, its defaults when ``None``.
 
     Under DDP each rank scores the items ``i`` with ``i % world_size == rank`` and the results
     are gathered on every rank.
@@ -280,13 +283,7 @@ def evaluate_classifier(
             x, y = x.to(dev), y.to(dev)
             with autocast(dev.type, precision):
                 out = module(x)
-            terms = attention_loss(
-                out,
-                y,
-                lambda_tv=lambdas[0],
-                lambda_contrast=lambdas[1],
-                lambda_unimodal=lambdas[2],
-            )
+            terms = attention_loss(out, y, **(lambdas or {}))
             sums += torch.tensor([float(t) for t in terms], dtype=torch.float64) * len(y)
             scores_all.append(torch.softmax(out.logits.float(), dim=1).cpu())
             labels_all.append(y.cpu())
@@ -362,6 +359,34 @@ def _tensorboard(out_dir: Path):
     except Exception:  # tensorboard not installed: CSV only
         return None
     return SummaryWriter(str(out_dir / "tensorboard"))
+
+
+def _distributed(
+    module: nn.Module,
+    dataset: Dataset,
+    dist_info: DistInfo,
+    dev: torch.device,
+    batch_size: int,
+    seed: int,
+    workers: int = 0,
+) -> tuple[nn.Module, DistributedSampler, DataLoader]:
+    """``module`` wrapped in DDP under torchrun (itself otherwise), and a loader over this
+    rank's shard of ``dataset``, shuffled from ``seed`` (call ``sampler.set_epoch`` each epoch).
+    """
+    wrapped: nn.Module = module
+    if dist_info.enabled:
+        from torch.nn.parallel import DistributedDataParallel
+
+        wrapped = DistributedDataParallel(
+            module, device_ids=[dev.index] if dev.type == "cuda" else None
+        )
+    sampler = DistributedSampler(
+        dataset, num_replicas=dist_info.world_size, rank=dist_info.rank, shuffle=True, seed=seed
+    )
+    loader = DataLoader(
+        dataset, batch_size=batch_size, sampler=sampler, num_workers=workers, collate_fn=_collate
+    )
+    return wrapped, sampler, loader
 
 
 def fit(
@@ -443,29 +468,14 @@ def fit(
             best_key = (float(extra["best_key"][0]), float(extra["best_key"][1]))
             best_epoch = int(extra.get("best_epoch", -1))
         history = _read_log(log_path, start_epoch)  # rows of epochs 1..start_epoch (1-based)
-    wrapped: nn.Module = module
-    if dist_info.enabled:
-        from torch.nn.parallel import DistributedDataParallel
-
-        wrapped = DistributedDataParallel(
-            module, device_ids=[dev.index] if dev.type == "cuda" else None
-        )
-    sampler = DistributedSampler(
-        train_set,
-        num_replicas=dist_info.world_size,
-        rank=dist_info.rank,
-        shuffle=True,
-        seed=config.seed,
+    wrapped, sampler, loader = _distributed(
+        module, train_set, dist_info, dev, config.batch_size, config.seed, config.workers
     )
-    loader = DataLoader(
-        train_set,
-        batch_size=config.batch_size,
-        sampler=sampler,
-        num_workers=config.workers,
-        collate_fn=_collate,
-        drop_last=False,
-    )
-    lambdas = (config.lambda_tv, config.lambda_contrast, config.lambda_unimodal)
+    lambdas = {
+        "lambda_tv": config.lambda_tv,
+        "lambda_contrast": config.lambda_contrast,
+        "lambda_unimodal": config.lambda_unimodal,
+    }
     k = module.num_classes
     ks = _ks(k)
     writer = _tensorboard(out) if dist_info.main else None
@@ -491,13 +501,7 @@ def fit(
             x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
             with autocast(dev.type, config.precision):
                 out_ = wrapped(x)
-            terms = attention_loss(
-                out_,
-                y,
-                lambda_tv=lambdas[0],
-                lambda_contrast=lambdas[1],
-                lambda_unimodal=lambdas[2],
-            )
+            terms = attention_loss(out_, y, **lambdas)
             if not torch.isfinite(terms.total):
                 raise AttnvizError(
                     f"epoch {epoch + 1}, step {step + 1}: the loss is {float(terms.total)} "
@@ -665,22 +669,10 @@ def finetune_backbone(
     torch.manual_seed(config.seed)
     nn.init.normal_(net.cls.weight, std=0.01)
     nn.init.zeros_(net.cls.bias)
-    wrapped: nn.Module = net
-    if dist_info.enabled:
-        from torch.nn.parallel import DistributedDataParallel
-
-        wrapped = DistributedDataParallel(
-            net, device_ids=[dev.index] if dev.type == "cuda" else None
-        )
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sampler = DistributedSampler(
-        dataset,
-        num_replicas=dist_info.world_size,
-        rank=dist_info.rank,
-        shuffle=True,
-        seed=config.seed,
+    wrapped, sampler, loader = _distributed(
+        net, dataset, dist_info, dev, config.batch_size, config.seed
     )
-    loader = DataLoader(dataset, batch_size=config.batch_size, sampler=sampler, collate_fn=_collate)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history = []
     for epoch in range(config.epochs):
         t0 = time.perf_counter()
