@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import H, T, W, make_output, make_result
+from figures_helpers import H, T, W, make_output, make_result
 from matplotlib.patches import Polygon, Rectangle
 
 from attnviz.render.figures import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_output, make_result
+from figures_helpers import make_output, make_result
 
 from attnviz.cli import main
 from attnviz.io.maps import save_attention

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import tiny_features, tiny_recognizer
+from models_helpers import tiny_features, tiny_recognizer
 from torch import nn
 
 from attnviz.errors import AttnvizError

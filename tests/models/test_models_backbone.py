@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torchvision
-from conftest import tiny_recognizer
+from models_helpers import tiny_recognizer
 
 from attnviz.errors import AttnvizError
 from attnviz.models import build_backbone, build_recognizer, imagenet_weights_path

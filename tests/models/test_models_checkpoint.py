@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from conftest import TINY, tiny_features, tiny_recognizer
+from models_helpers import TINY, tiny_features, tiny_recognizer
 
 from attnviz.errors import AttnvizError
 from attnviz.models import load_checkpoint, save_checkpoint

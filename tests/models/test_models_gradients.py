@@ -4,7 +4,7 @@ this paper silently detached its attention from the gradient)."""
 from __future__ import annotations
 
 import torch
-from conftest import tiny_features, tiny_recognizer
+from models_helpers import tiny_features, tiny_recognizer
 
 from attnviz.models import attention_loss, build_recognizer
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from conftest import tiny_features, tiny_recognizer
+from models_helpers import tiny_features, tiny_recognizer
 
 from attnviz.errors import AttnvizError
 from attnviz.models import ModelOutput, attention_loss, contrast_loss, tv_loss, unimodal_loss

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import tiny_features, tiny_recognizer
+from models_helpers import tiny_features, tiny_recognizer
 
 from attnviz.errors import AttnvizError
 from attnviz.models import attention_loss, autocast, native_bf16
