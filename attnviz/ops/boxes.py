@@ -10,6 +10,8 @@ box exactly at a threshold falls on the same side of it.
 function                convention
 ======================  =========================================================================
 :func:`iou_plain`       ``x1, y1, x2, y2`` with widths ``x2 - x1`` (no +1)
+:func:`iou_voc_nan`     MultiSports' ``iou2d_voc``: as :func:`iou_plain`, but two zero-area boxes
+                        give ``0 / 0 = NaN``, as the reference computes it
 :func:`iou_plus_one`    ACT / MOC / YOWO tubes: inclusive pixels, widths ``x2 - x1 + 1``
 :func:`iou_odm`         Object-Detection-Metrics (YOWO's frame-mAP): +1, and 0 for boxes that are
                         apart by any gap (``x1 > other x2``), even a fraction of a pixel
@@ -29,6 +31,7 @@ __all__ = [
     "iou_matlab",
     "iou_odm",
     "iou_plain",
+    "iou_voc_nan",
     "iou_plus_one",
     "matlab_rect_iou",
     "xyxy_to_xywh",
@@ -58,6 +61,25 @@ def iou_plain(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     union = union - inter
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(inter > 0, inter / union, 0.0)
+
+
+def iou_voc_nan(gt: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """MultiSports' ``iou2d_voc``: ``overlap / (area(gt) + area(det) - overlap)``, widths
+    ``x2 - x1`` (:func:`iou_plain`), except that two zero-area boxes give ``NaN`` (the
+    reference's ``0 / 0``; numpy's ``argmax`` then picks that box, and no threshold passes it).
+
+    Args:
+        gt (ndarray[..., 4]), det (ndarray[..., 4]): ``x1, y1, x2, y2``; broadcast.
+
+    Returns:
+        ndarray[...] float64.
+    """
+    g, d = _f(gt), _f(det)
+    out = iou_plain(g, d)
+    empty = ((g[..., 2] - g[..., 0]) * (g[..., 3] - g[..., 1]) == 0) & (
+        (d[..., 2] - d[..., 0]) * (d[..., 3] - d[..., 1]) == 0
+    )
+    return np.where(empty, np.nan, out)
 
 
 def iou_plus_one(gt: np.ndarray, det: np.ndarray) -> np.ndarray:

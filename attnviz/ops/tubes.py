@@ -17,6 +17,12 @@ published numbers, so :func:`tube_iou_pairs` takes the convention by name:
     two frames; boxes as ``[x y w h]`` (``w = x2 - x1``) with the detection's four numbers each
     increased by 1, ``inters_union`` (:func:`~attnviz.ops.boxes.iou_matlab`); the mean summed
     left to right as Octave does; ``(t_inter / t_union) * mean``.
+``multisports``
+    MultiSports' ``iou3dt_voc``: ACT's rule without any +1: per-frame IoU with widths
+    ``x2 - x1`` (:func:`~attnviz.ops.boxes.iou_voc_nan`), ``t_inter = t_max - t_min`` and
+    ``t_union = max(end) - min(start)`` (so tubes sharing one frame have IoU 0, and two
+    one-frame tubes on the same frame ``0 / 0 = NaN``, as the reference computes it);
+    ``mean * (t_inter / t_union)``.
 
 Pairs are computed in one vectorised pass: the frames both tubes cover are gathered into one
 flat array, grouped by overlap length so that each mean is a row reduction with exactly the
@@ -29,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from attnviz.ops.boxes import iou_matlab, iou_plus_one
+from attnviz.ops.boxes import iou_matlab, iou_plus_one, iou_voc_nan
 
 __all__ = [
     "TUBE_IOU_CONVENTIONS",
@@ -42,7 +48,7 @@ __all__ = [
     "tube_iou_yowo",
 ]
 
-TUBE_IOU_CONVENTIONS = ("act", "yowo", "matlab")
+TUBE_IOU_CONVENTIONS = ("act", "yowo", "matlab", "multisports")
 _CHUNK_FRAMES = 1 << 21  # frames gathered at once (bounds memory)
 
 
@@ -77,7 +83,7 @@ def tube_iou_pairs(
     Args:
         gt_tubes, det_tubes: sequences of ``ndarray[n, 5]`` tubes (consecutive frames).
         gt_index (ndarray[P] int), det_index (ndarray[P] int): the pairs.
-        convention: ``act``, ``yowo`` or ``matlab`` (see the module docstring).
+        convention: ``act``, ``yowo``, ``matlab`` or ``multisports`` (see the module docstring).
 
     Returns:
         ndarray[P] float64.
@@ -92,7 +98,7 @@ def tube_iou_pairs(
         return out
     tmin = np.maximum(g.start[gi], d.start[di])
     tmax = np.minimum(g.end[gi], d.end[di])
-    ok = tmax >= tmin if convention == "act" else tmax > tmin
+    ok = tmax >= tmin if convention in ("act", "multisports") else tmax > tmin
     pairs = np.flatnonzero(ok)
     if len(pairs) == 0:
         return out
@@ -100,8 +106,10 @@ def tube_iou_pairs(
     union = np.maximum(g.end[gi[pairs]], d.end[di[pairs]]) - np.minimum(
         g.start[gi[pairs]], d.start[di[pairs]]
     )
-    union = union + 1
-    inter = (tmax[pairs] - tmin[pairs]) + 1
+    inter = tmax[pairs] - tmin[pairs]
+    if convention != "multisports":
+        union = union + 1
+        inter = inter + 1
     # gather the shared frames of every pair, pairs sorted by overlap length
     by_n = np.argsort(n, kind="stable")
     pairs, n, union, inter = pairs[by_n], n[by_n], union[by_n], inter[by_n]
@@ -128,10 +136,13 @@ def tube_iou_pairs(
                 frame_iou = iou_matlab(gx, dx + 1)
                 mean[a:b] = np.cumsum(frame_iou, axis=1)[:, -1] / length  # Octave: left to right
             else:
-                frame_iou = iou_plus_one(gb, db)
+                frame_iou = (
+                    iou_voc_nan(gb, db) if convention == "multisports" else iou_plus_one(gb, db)
+                )
                 mean[a:b] = np.mean(frame_iou, axis=1)
-    if convention == "act":
-        val = mean * (inter / union)
+    if convention in ("act", "multisports"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = mean * (inter / union)
     elif convention == "yowo":
         val = mean * inter / union
     else:
