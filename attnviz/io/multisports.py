@@ -99,7 +99,7 @@ def read_multisports_frames(
         if frac.any():
             i = _first_bad(frac)
             raise InputError(
-                f'{p}, row {i + 1}, field "{_FIELDS[j]}": {a[i, j]!r} is not an integer'
+                f'{p}, row {i + 1}, field "{_FIELDS[j]}": {float(a[i, j])!r} is not an integer'
             )
     nv, nl = len(gt.test_videos), len(gt.labels)
     checks = (
@@ -112,7 +112,7 @@ def read_multisports_frames(
     for j, bad, why in checks:
         if bad.any():
             i = _first_bad(bad)
-            raise InputError(f'{p}, row {i + 1}, field "{_FIELDS[j]}": {a[i, j]!r} {why}')
+            raise InputError(f'{p}, row {i + 1}, field "{_FIELDS[j]}": {float(a[i, j])!r} {why}')
     names = np.asarray(gt.test_videos, dtype=object)
     n = len(a)
     return FrameDetections(
