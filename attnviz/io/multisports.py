@@ -19,10 +19,10 @@ list, a frame below 1, a label outside the ground truth's labels, a box with ``x
 as a false positive stays one: a detection on a frame or a video (video-AP: any video name) that
 has no ground truth of its label.
 
-Numbers are read as float64. A pickle of float32 arrays is widened first; the official script
-would compute such a detection's area in float32, so an IoU within about 1e-7 of a threshold
-could fall on the other side of it (never for boxes with integer or few-decimal coordinates
-below 2**12, whose float32 areas are exact).
+Numbers are read as float64. Float32 arrays (detections, or ground-truth tubes) are widened
+first; the official script would compute their box areas (video-AP: whole IoUs) in float32, so
+an IoU within about 1e-7 of a threshold could fall on the other side of it (not for integer
+coordinates below 4096, where float32 is exact).
 """
 
 from __future__ import annotations
