@@ -19,10 +19,11 @@ list, a frame below 1, a label outside the ground truth's labels, a box with ``x
 as a false positive stays one: a detection on a frame or a video (video-AP: any video name) that
 has no ground truth of its label.
 
-Numbers are read as float64. Float32 arrays (detections, or ground-truth tubes) are widened
-first; the official script would compute their box areas (video-AP: whole IoUs) in float32, so
-an IoU within about 1e-7 of a threshold could fall on the other side of it (not for integer
-coordinates below 4096, where float32 is exact).
+Numbers are read as float64 (float32 arrays are widened first). The official script computes
+with the arrays' own types: a float32 frame detection's area in float32 (the same value for
+integer coordinates below 4096), and a spatio-temporal IoU entirely in float32 when both tubes
+are float32. With float32 input an IoU within about 1e-7 of a threshold can therefore fall on
+the other side of it there; float64 input (numpy's default) gives the same numbers.
 """
 
 from __future__ import annotations
