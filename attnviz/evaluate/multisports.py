@@ -39,6 +39,11 @@ Equal scores: the official script ranks with numpy's default (unstable) ``argsor
 a label it is the file order, beyond that it is not). attnviz ranks with a stable sort: equal
 scores keep file order (row order of the frame-detection file; list order of a label's tubes).
 
+Number types: box and tube IoUs are computed in the types of the arrays they come from, as
+numpy computes the official expressions (a float32 detection box's area is a float32; the IoU of
+two float32 tubes is a float32): keep float32 boxes and tubes float32 in the records passed here
+(the readers of :mod:`attnviz.io.multisports` and :func:`attnviz.pipeline.multisports` do).
+
 AP values are fractions in [0, 1] (the official script prints percentages). Matching is
 :func:`match` (every label and every threshold in one vectorised pass), AP is
 :func:`accumulate`; :func:`evaluate` does both. Nothing is printed.
@@ -175,6 +180,8 @@ class Matches:
             ``order`` is a false positive).
         iou (ndarray[D] float): IoU with the ground truth each detection points at (``-inf``
             where its video / frame has none of its label; ``NaN`` as the reference's ``0 / 0``).
+        notes (dict): ``excluded`` and ``no_ground_truth`` label names, and
+            ``outside_test_videos``: detections on videos that are not in the test list.
     """
 
     labels: tuple[int, ...]
@@ -325,7 +332,7 @@ def _video_match(gt: SpatialGroundTruth, tubes: Sequence[Tube], params: MultiSpo
     g_tubes, g_key, g_label = [], [], []
     for v in gt.test_videos:
         for t in gt.videos[v].tubes:
-            g_tubes.append(np.asarray(t.boxes, dtype=np.float64).reshape(-1, 5))
+            g_tubes.append(np.asarray(t.boxes).reshape(-1, 5))  # float32 stays float32
             g_key.append(t.label * nv + pos[v])
             g_label.append(t.label)
     gt_label = np.asarray(g_label, dtype=np.int64)
@@ -338,7 +345,7 @@ def _video_match(gt: SpatialGroundTruth, tubes: Sequence[Tube], params: MultiSpo
     det_key = np.where(dpos >= 0, label[order] * nv + dpos, -1)
     slot, group = _group(np.asarray(g_key, dtype=np.int64), det_key)
     gpack = _Packed(g_tubes)
-    dpack = _Packed([np.asarray(tubes[i].boxes, dtype=np.float64)[:, :5] for i in order])
+    dpack = _Packed([np.asarray(tubes[i].boxes)[:, :5] for i in order])
 
     def pair_iou(g: np.ndarray, d: np.ndarray) -> np.ndarray:
         return tube_iou_pairs(gpack, dpack, g, d, "multisports")
@@ -370,7 +377,6 @@ def match(
     else:
         tubes = list(dets)
         scored, npos, bounds, order, target, val, notes = _video_match(gt, tubes, params)
-        # tubes were packed in ranked order: map back to input indices
     tp = _first_taker(target, val, thr)
     return Matches(scored, npos, bounds, order, tp, val, notes)
 

@@ -19,11 +19,10 @@ list, a frame below 1, a label outside the ground truth's labels, a box with ``x
 as a false positive stays one: a detection on a frame or a video (video-AP: any video name) that
 has no ground truth of its label.
 
-Numbers are read as float64 (float32 arrays are widened first). The official script computes
-with the arrays' own types: a float32 frame detection's area in float32 (the same value for
-integer coordinates below 4096), and a spatio-temporal IoU entirely in float32 when both tubes
-are float32. With float32 input an IoU within about 1e-7 of a threshold can therefore fall on
-the other side of it there; float64 input (numpy's default) gives the same numbers.
+Boxes and tubes stored as float32 stay float32 (every other number is read as float64): the
+official script computes a float32 detection box's area in float32 and the IoU of two float32
+tubes in float32, and an IoU near a threshold (``float32(0.3) > 0.30000000000000004``) can fall on
+the other side of it.
 """
 
 from __future__ import annotations
@@ -37,9 +36,10 @@ import numpy as np
 from attnviz.errors import InputError
 from attnviz.io.detections import read_frame_detections, read_tubes
 from attnviz.io.safe_pickle import safe_load
-from attnviz.types import FrameDetections, SpatialGroundTruth, Tube
+from attnviz.io.spatial_gt import read_spatial_gt
+from attnviz.types import FrameDetections, GTTube, SpatialGroundTruth, Tube, VideoAnnotation
 
-__all__ = ["read_multisports_frames", "read_multisports_tubes"]
+__all__ = ["read_multisports_frames", "read_multisports_gt", "read_multisports_tubes"]
 
 _FIELDS = ("video_index", "frame", "label", "score", "x1", "y1", "x2", "y2")
 
@@ -55,10 +55,9 @@ def _frame_array(data: object, p: Path) -> np.ndarray:
             return np.zeros((0, 8))
         rows = []
         for i, r in enumerate(data):
-            try:
-                a = np.asarray(r, dtype=np.float64).reshape(-1)
-            except (TypeError, ValueError):
-                raise InputError(f"{p}, row {i + 1}: not 8 numbers") from None
+            a = np.asarray(r).reshape(-1)
+            if a.dtype.kind not in "fiub":
+                raise InputError(f"{p}, row {i + 1}: not 8 numbers")
             if a.shape != (8,):
                 raise InputError(f"{p}, row {i + 1}: expected 8 numbers ({','.join(_FIELDS)}), "
                                  f"got {a.size}")  # fmt: skip
@@ -71,10 +70,9 @@ def _frame_array(data: object, p: Path) -> np.ndarray:
     if data.ndim != 2 or data.shape[1] != 8:
         raise InputError(f"{p}: expected an [N, 8] array ({','.join(_FIELDS)}), got shape "
                          f"{data.shape}")  # fmt: skip
-    try:
-        return np.asarray(data, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{p}: the detection array does not hold numbers") from None
+    if data.dtype.kind not in "fiub":
+        raise InputError(f"{p}: the detection array does not hold numbers ({data.dtype})")
+    return data
 
 
 def _first_bad(mask: np.ndarray) -> int:
@@ -94,7 +92,8 @@ def read_multisports_frames(
     p = Path(path)
     if not _is_pickle(p):
         return read_frame_detections(p, gt)
-    a = _frame_array(safe_load(p), p)
+    raw = _frame_array(safe_load(p), p)
+    a = raw.astype(np.float64)
     finite = np.isfinite(a)
     if not finite.all():
         i = _first_bad(~finite.all(axis=1))
@@ -126,7 +125,7 @@ def read_multisports_frames(
         a[:, 1].astype(np.int64),
         a[:, 2].astype(np.int64),
         a[:, 3].copy(),
-        a[:, 4:8].copy(),
+        raw[:, 4:8].astype(np.float32 if raw.dtype == np.float32 else np.float64),
         np.arange(1, n + 1, dtype=np.int64),
         str(p),
     )
@@ -137,6 +136,7 @@ def _tube_boxes(t: object, where: str) -> np.ndarray:
         b = np.asarray(t, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError(f'{where}, field "tube": not an array of numbers') from None
+    b32 = isinstance(t, np.ndarray) and t.dtype == np.float32
     if b.ndim != 2 or b.shape[1] not in (5, 6) or len(b) == 0:
         raise InputError(
             f'{where}, field "tube": expected a non-empty [n, 6] array (frame, x1, y1, x2, y2, '
@@ -154,7 +154,7 @@ def _tube_boxes(t: object, where: str) -> np.ndarray:
     if bad.any():
         k = _first_bad(bad)
         raise InputError(f'{where}, field "tube": row {k + 1} has x2 < x1 or y2 < y1')
-    return b[:, :5].copy()
+    return np.asarray(t)[:, :5].astype(np.float32 if b32 else np.float64)
 
 
 def read_multisports_tubes(path: str | os.PathLike[str], gt: SpatialGroundTruth) -> list[Tube]:
@@ -198,3 +198,31 @@ def read_multisports_tubes(path: str | os.PathLike[str], gt: SpatialGroundTruth)
                 raise InputError(f'{where}, field "score": NaN or not finite')
             out.append(Tube(video, int(key), s, _tube_boxes(tube, where)))
     return out
+
+
+def read_multisports_gt(path: str | os.PathLike[str]) -> SpatialGroundTruth:
+    """``multisports_GT.pkl`` (the ACT layout) as :func:`~attnviz.io.spatial_gt.read_spatial_gt`
+    reads it, except that tubes stored as float32 stay float32 (their IoU is a float32 in the
+    official script). Other layouts are read as :func:`read_spatial_gt` reads them."""
+    truth = read_spatial_gt(path)
+    p = Path(path)
+    if not _is_pickle(p):
+        return truth
+    gttubes = safe_load(p).get("gttubes", {})
+    videos = dict(truth.videos)
+    for video, per_label in gttubes.items():
+        ann = videos.get(str(video))
+        if ann is None or not isinstance(per_label, Mapping):
+            continue
+        f32 = [isinstance(t, np.ndarray) and t.dtype == np.float32
+               for tlist in per_label.values() for t in tlist]  # fmt: skip
+        if not any(f32) or len(f32) != len(ann.tubes):
+            continue
+        tubes = tuple(
+            GTTube(t.label, t.boxes.astype(np.float32)) if is32 else t
+            for t, is32 in zip(ann.tubes, f32, strict=True)
+        )
+        videos[str(video)] = VideoAnnotation(ann.label, ann.nframes, tubes, ann.resolution)
+    return SpatialGroundTruth(
+        truth.labels, videos, truth.train_videos, truth.test_videos, truth.source
+    )

@@ -56,6 +56,7 @@ class _Packed:
     """Tubes concatenated: ``boxes [sum n, 4]``, ``offset [k]``, ``start [k]``, ``end [k]``."""
 
     def __init__(self, tubes: Sequence[np.ndarray]):
+        self.f32 = np.array([np.asarray(t).dtype == np.float32 for t in tubes], dtype=bool)
         arrs = [np.asarray(t, dtype=np.float64) for t in tubes]
         for a in arrs:
             if a.ndim != 2 or a.shape[1] != 5 or len(a) == 0:
@@ -135,20 +136,59 @@ def tube_iou_pairs(
                 )
                 frame_iou = iou_matlab(gx, dx + 1)
                 mean[a:b] = np.cumsum(frame_iou, axis=1)[:, -1] / length  # Octave: left to right
+            elif convention == "multisports":
+                gf, df = g.f32[gi[pairs[a:b]]], d.f32[di[pairs[a:b]]]
+                mean[a:b] = _typed_means(gb, db, gf, df)
             else:
-                frame_iou = (
-                    iou_voc_nan(gb, db) if convention == "multisports" else iou_plus_one(gb, db)
-                )
-                mean[a:b] = np.mean(frame_iou, axis=1)
-    if convention in ("act", "multisports"):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            val = mean * (inter / union)
+                mean[a:b] = np.mean(iou_plus_one(gb, db), axis=1)
+    if convention == "multisports":
+        val = _multisports_product(g, d, gi[pairs], di[pairs], mean, inter, union)
+    elif convention == "act":
+        val = mean * (inter / union)
     elif convention == "yowo":
         val = mean * inter / union
     else:
         val = (inter / union) * mean
     out[pairs] = val
     return out
+
+
+def _typed_means(gb: np.ndarray, db: np.ndarray, gf: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """``np.mean`` of the per-frame :func:`~attnviz.ops.boxes.iou_voc_nan` of each pair, computed
+    in the tubes' own types (``gf`` / ``df``: the tube is float32), as MultiSports' ``iou3d_voc``
+    does; returned as float64 (exact)."""
+    out = np.empty(len(gb))
+    for fg in (False, True):
+        for fd in (False, True):
+            sel = np.flatnonzero((gf == fg) & (df == fd))
+            if len(sel):
+                g = gb[sel].astype(np.float32) if fg else gb[sel]
+                d = db[sel].astype(np.float32) if fd else db[sel]
+                out[sel] = np.mean(iou_voc_nan(g, d), axis=1)
+    return out
+
+
+def _multisports_product(g, d, gi, di, mean, inter, union) -> np.ndarray:
+    """``mean * (t_inter / t_union)`` with numpy's types as MultiSports' ``iou3dt_voc`` meets them:
+    ``max`` / ``min`` of two frame numbers return one of the two numpy scalars (the ground
+    truth's on a tie), so the ratio is float32 only when every frame number it uses comes from a
+    float32 tube, and the product is float32 when the mean is too."""
+    gf, df = g.f32[gi], d.f32[di]
+    gs, ge, ds, de = g.start[gi], g.end[gi], d.start[di], d.end[di]
+    inter32 = np.where(ds > gs, df, gf) & np.where(de < ge, df, gf)
+    union32 = np.where(de > ge, df, gf) & np.where(ds < gs, df, gf)
+    ratio32 = inter32 & union32
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = inter / union
+        val = mean * ratio
+        if ratio32.any():
+            r32 = inter[ratio32].astype(np.float32) / union[ratio32].astype(np.float32)
+            both = gf[ratio32] & df[ratio32]
+            m = mean[ratio32]
+            val[ratio32] = np.where(
+                both, m.astype(np.float32) * r32, m * r32.astype(np.float64)
+            ).astype(np.float64)
+    return val
 
 
 def tube_iou(gt: np.ndarray, det: np.ndarray, convention: str = "act") -> float:

@@ -9,7 +9,11 @@ import numpy as np
 
 from attnviz.errors import AttnvizError, InputError
 from attnviz.evaluate.multisports import NAMED_RANGES, MultiSportsParams, evaluate, parse_iou
-from attnviz.io.multisports import read_multisports_frames, read_multisports_tubes
+from attnviz.io.multisports import (
+    read_multisports_frames,
+    read_multisports_gt,
+    read_multisports_tubes,
+)
 from attnviz.io.spatial_gt import read_spatial_gt
 from attnviz.report import format_result
 from attnviz.types import EvalResult, SpatialGroundTruth
@@ -37,7 +41,10 @@ def eval_multisports(
     if metric not in ("frame", "video"):
         raise AttnvizError(f"--metric must be frame or video, got {metric!r}")
     params = MultiSportsParams.for_metric(metric, iou)
-    truth = gt if isinstance(gt, SpatialGroundTruth) else read_spatial_gt(gt)
+    if isinstance(gt, SpatialGroundTruth):
+        truth = gt
+    else:  # frame-AP reads ground-truth boxes as float64 whatever their type; video-AP does not
+        truth = read_multisports_gt(gt) if metric == "video" else read_spatial_gt(gt)
     if not truth.test_videos:
         raise InputError(f"{truth.source}: the ground truth has no test_videos")
     if metric == "frame":

@@ -27,6 +27,13 @@ GOLDEN = [
     ("video_rules.pkl", "video_rules_all"),
     ("video_ties.pkl", "video_ties"),
     ("video_ties.pkl", "video_ties_all"),
+    ("frame_rules32.pkl", "frame_rules32"),
+]
+# (ground truth, video detections, key): float32 tubes, computed in float32 as the official does
+TYPED = [
+    ("gt32.pkl", "video_rules32.pkl", "video_rules32"),
+    ("gt.pkl", "video_rules32.pkl", "video_rules32_gt64"),
+    ("gt32.pkl", "video_rules.pkl", "video_rules_gt32"),
 ]
 
 
@@ -53,6 +60,24 @@ def test_per_label_equal_to_official(gt, file, key):
     off = OFFICIAL[key]
     params = MultiSportsParams(off["metric"], tuple(off["iou"]))
     _assert_equal(evaluate(gt, _read(gt, file, off["metric"]), params), off)
+
+
+@pytest.mark.parametrize(("gt_file", "file", "key"), TYPED)
+def test_float32_tubes_as_official(gt_file, file, key):
+    from attnviz.pipeline.multisports import eval_multisports
+
+    off = OFFICIAL[key]
+    _assert_equal(
+        eval_multisports(DATA / gt_file, DATA / file, metric="video", iou=off["iou"]), off
+    )
+
+
+def test_float32_changes_threshold_decisions():
+    """The same tubes in float64 give other numbers at 0.30000000000000004 and 0.7 (their
+    float32 IoUs 0.3 and 0.7 round up and down): the float32 golden numbers have teeth."""
+    a, b = OFFICIAL["video_rules32"], OFFICIAL["video_rules_all"]
+    assert a["iou"] == b["iou"]
+    assert any(a["AP"][n] != b["AP"][n] for n in a["AP"])
 
 
 def test_labels_left_out_as_official(gt):

@@ -14,6 +14,7 @@ Files (see README.md for what each exercises):
 * ``video_rules.pkl``: video detections ``{label: [(video, score, tube [n, 6])]}``.
 * ``frame_ties.pkl`` / ``video_ties.pkl``: heavily tied scores, at most 16 detections per label
   (numpy's quicksort is an insertion sort there, so the official order is the file order).
+* ``gt32.pkl``, ``video_rules32.pkl``, ``frame_rules32.pkl``: the same as float32 arrays.
 * ``frame_tiediff.pkl``: 40 detections of one label with one score: the official order among
   them is not the file order.
 """
@@ -262,6 +263,20 @@ def main(out: Path) -> None:
         with open(out / f"{name}.pkl", "wb") as fh:
             pickle.dump(obj, fh, protocol=2)
     write_csv(out / "frame_rules.csv", fr)
+    # float32 copies: the official script computes in the arrays' own types
+    gt32 = dict(gt)
+    gt32["gttubes"] = {
+        v: {k: [t.astype(np.float32) for t in ts] for k, ts in per.items()}
+        for v, per in gt["gttubes"].items()
+    }
+    vr32 = {k: [(v, s, t.astype(np.float32)) for v, s, t in lst] for k, lst in vr.items()}
+    for name, obj in [
+        ("gt32", gt32),
+        ("video_rules32", vr32),
+        ("frame_rules32", fr.astype(np.float32)),
+    ]:
+        with open(out / f"{name}.pkl", "wb") as fh:
+            pickle.dump(obj, fh, protocol=2)
 
 
 if __name__ == "__main__":
