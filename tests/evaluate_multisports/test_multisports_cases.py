@@ -52,6 +52,16 @@ def test_box_iou_without_plus_one():
     assert r.ap[0].tolist() == [1.0, 0.0]
 
 
+def test_box_iou_in_the_boxes_own_type():
+    from attnviz.ops.boxes import iou_voc_nan
+
+    g, d = np.array([0, 0, 10, 10]), np.array([0, 0, 10, 3])
+    assert iou_voc_nan(g, d) == 0.3 < parse_iou("0.1:0.9:0.1")[2]
+    v32 = iou_voc_nan(g.astype(np.float32), d.astype(np.float32))
+    assert v32.dtype == np.float32 and float(v32) > parse_iou("0.1:0.9:0.1")[2]
+    assert np.isnan(iou_voc_nan(np.array([1, 1, 1, 5.0]), np.array([1, 1, 1, 5.0])))
+
+
 def test_tube_iou_over_the_temporal_intersection_without_plus_one():
     g = np.asarray(_box_tube(range(1, 6), [0, 0, 10, 10]), float)
     share_one = np.asarray(_box_tube(range(5, 10), [0, 0, 10, 10]), float)
