@@ -216,3 +216,19 @@ def test_video_labels_missing_from_the_pickle_have_no_detection(files, capsys):
         capsys,
     )
     assert json.loads(out)["AP"] == {"spike": [0.0, 0.0]}
+
+
+def test_evaluator_imports_no_torch_cv2_matplotlib_and_prints_nothing(capsys):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, attnviz.evaluate.multisports, attnviz.io.multisports;"
+        "print(','.join(m for m in ('torch', 'cv2', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    gt = _gt({"v/a": [(0, _box_tube([1, 2], [0, 0, 10, 10]))]})
+    dets = FrameDetections.from_arrays(["v/a"], [1], [0], [0.9], [[0, 0, 10, 10]])
+    evaluate(gt, dets, MultiSportsParams("frame"))
+    assert capsys.readouterr() == ("", "")
