@@ -44,8 +44,9 @@ g["gttubes"] = {v: {int(k): [np.array(t, dtype=np.float64) for t in ts] for k, t
 pickle.dump(g, open(d + "/gt.pkl", "wb"))
 pickle.dump(np.load(d + "/frames.npy"), open(d + "/frames.pkl", "wb"))
 t = json.load(open(d + "/tubes.json"))
-pickle.dump({int(k): [(v, s, np.array(b, dtype=np.float64)) for v, s, b in ts] for k, ts in t.items()},
-            open(d + "/tubes.pkl", "wb"))
+tubes = {int(k): [(v, s, np.array(b, dtype=np.float64)) for v, s, b in ts]
+         for k, ts in t.items()}
+pickle.dump(tubes, open(d + "/tubes.pkl", "wb"))
 """
 
 
@@ -109,8 +110,9 @@ def make_data(n_videos: int, n_frame_dets: int, seed: int = 0):
 
 
 def run_official(python: str, script: str, task: str, d: Path, thr: float | None = None):
-    args = [python, script, task, str(d / "gt.pkl"), str(d / ("frames.pkl" if task ==
-            "frameAP" else "tubes.pkl"))] + (["-t", repr(thr)] if thr is not None else [])  # fmt: skip
+    dets = d / ("frames.pkl" if task == "frameAP" else "tubes.pkl")
+    args = [python, script, task, str(d / "gt.pkl"), str(dets)]
+    args += ["-t", repr(thr)] if thr is not None else []
     t0 = time.perf_counter()
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     return time.perf_counter() - t0, out
