@@ -143,7 +143,8 @@ class MultiSportsParams:
 
     Attributes:
         metric: ``frame`` or ``video``.
-        iou (tuple[float, ...]): thresholds, in the order asked for.
+        iou (tuple[float, ...]): thresholds, in the order asked for (a string is parsed by
+            :func:`parse_iou`).
         excluded (tuple[str, ...]): label names the official script does not score.
     """
 
@@ -154,7 +155,8 @@ class MultiSportsParams:
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
             raise ValueError(f"metric must be frame or video, got {self.metric!r}")
-        object.__setattr__(self, "iou", parse_iou(list(self.iou)))
+        iou = self.iou if isinstance(self.iou, str) else list(self.iou)
+        object.__setattr__(self, "iou", parse_iou(iou))
 
     @staticmethod
     def for_metric(metric: str, iou: str | Sequence[float] | None = None) -> MultiSportsParams:
