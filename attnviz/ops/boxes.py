@@ -10,6 +10,8 @@ box exactly at a threshold falls on the same side of it.
 function                convention
 ======================  =========================================================================
 :func:`iou_plain`       ``x1, y1, x2, y2`` with widths ``x2 - x1`` (no +1)
+:func:`iou_voc_nan`     MultiSports' ``iou2d_voc``: as :func:`iou_plain`, but in the inputs' own
+                        float types, and two zero-area boxes give ``0 / 0 = NaN``
 :func:`iou_plus_one`    ACT / MOC / YOWO tubes: inclusive pixels, widths ``x2 - x1 + 1``
 :func:`iou_odm`         Object-Detection-Metrics (YOWO's frame-mAP): +1, and 0 for boxes that are
                         apart by any gap (``x1 > other x2``), even a fraction of a pixel
@@ -29,6 +31,7 @@ __all__ = [
     "iou_matlab",
     "iou_odm",
     "iou_plain",
+    "iou_voc_nan",
     "iou_plus_one",
     "matlab_rect_iou",
     "xyxy_to_xywh",
@@ -58,6 +61,32 @@ def iou_plain(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     union = union - inter
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(inter > 0, inter / union, 0.0)
+
+
+def iou_voc_nan(gt: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """MultiSports' ``iou2d_voc``: ``overlap / (area(gt) + area(det) - overlap)`` with widths
+    ``x2 - x1`` (no +1), evaluated as the reference's numpy expression: in the inputs' own
+    floating types (a float32 box's area is a float32, as numpy computes it there), and two
+    zero-area boxes give ``0 / 0 = NaN`` (numpy's ``argmax`` then picks that box, and no
+    threshold passes it).
+
+    Args:
+        gt (ndarray[..., 4]), det (ndarray[..., 4]): ``x1, y1, x2, y2``; broadcast. Integer
+            input is taken as float64.
+
+    Returns:
+        ndarray[...] of the promoted floating type ("[0, 0, 10, 5] in [0, 0, 10, 10]: 0.5").
+    """
+    g, d = np.asarray(gt), np.asarray(det)
+    g = g if g.dtype.kind == "f" else g.astype(np.float64)
+    d = d if d.dtype.kind == "f" else d.astype(np.float64)
+    w = np.maximum(0, np.minimum(g[..., 2], d[..., 2]) - np.maximum(g[..., 0], d[..., 0]))
+    h = np.maximum(0, np.minimum(g[..., 3], d[..., 3]) - np.maximum(g[..., 1], d[..., 1]))
+    ov = w * h
+    area_g = (g[..., 2] - g[..., 0]) * (g[..., 3] - g[..., 1])
+    area_d = (d[..., 2] - d[..., 0]) * (d[..., 3] - d[..., 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ov / (area_g + area_d - ov)
 
 
 def iou_plus_one(gt: np.ndarray, det: np.ndarray) -> np.ndarray:

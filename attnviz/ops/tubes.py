@@ -17,6 +17,12 @@ published numbers, so :func:`tube_iou_pairs` takes the convention by name:
     two frames; boxes as ``[x y w h]`` (``w = x2 - x1``) with the detection's four numbers each
     increased by 1, ``inters_union`` (:func:`~attnviz.ops.boxes.iou_matlab`); the mean summed
     left to right as Octave does; ``(t_inter / t_union) * mean``.
+``multisports``
+    MultiSports' ``iou3dt_voc``: ACT's rule without any +1: per-frame IoU with widths
+    ``x2 - x1`` (:func:`~attnviz.ops.boxes.iou_voc_nan`), ``t_inter = t_max - t_min`` and
+    ``t_union = max(end) - min(start)`` (so tubes sharing one frame have IoU 0, and two
+    one-frame tubes on the same frame ``0 / 0 = NaN``, as the reference computes it);
+    ``mean * (t_inter / t_union)``.
 
 Pairs are computed in one vectorised pass: the frames both tubes cover are gathered into one
 flat array, grouped by overlap length so that each mean is a row reduction with exactly the
@@ -29,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from attnviz.ops.boxes import iou_matlab, iou_plus_one
+from attnviz.ops.boxes import iou_matlab, iou_plus_one, iou_voc_nan
 
 __all__ = [
     "TUBE_IOU_CONVENTIONS",
@@ -42,7 +48,7 @@ __all__ = [
     "tube_iou_yowo",
 ]
 
-TUBE_IOU_CONVENTIONS = ("act", "yowo", "matlab")
+TUBE_IOU_CONVENTIONS = ("act", "yowo", "matlab", "multisports")
 _CHUNK_FRAMES = 1 << 21  # frames gathered at once (bounds memory)
 
 
@@ -50,6 +56,7 @@ class _Packed:
     """Tubes concatenated: ``boxes [sum n, 4]``, ``offset [k]``, ``start [k]``, ``end [k]``."""
 
     def __init__(self, tubes: Sequence[np.ndarray]):
+        self.f32 = np.array([np.asarray(t).dtype == np.float32 for t in tubes], dtype=bool)
         arrs = [np.asarray(t, dtype=np.float64) for t in tubes]
         for a in arrs:
             if a.ndim != 2 or a.shape[1] != 5 or len(a) == 0:
@@ -77,7 +84,7 @@ def tube_iou_pairs(
     Args:
         gt_tubes, det_tubes: sequences of ``ndarray[n, 5]`` tubes (consecutive frames).
         gt_index (ndarray[P] int), det_index (ndarray[P] int): the pairs.
-        convention: ``act``, ``yowo`` or ``matlab`` (see the module docstring).
+        convention: ``act``, ``yowo``, ``matlab`` or ``multisports`` (see the module docstring).
 
     Returns:
         ndarray[P] float64.
@@ -92,7 +99,7 @@ def tube_iou_pairs(
         return out
     tmin = np.maximum(g.start[gi], d.start[di])
     tmax = np.minimum(g.end[gi], d.end[di])
-    ok = tmax >= tmin if convention == "act" else tmax > tmin
+    ok = tmax >= tmin if convention in ("act", "multisports") else tmax > tmin
     pairs = np.flatnonzero(ok)
     if len(pairs) == 0:
         return out
@@ -100,8 +107,10 @@ def tube_iou_pairs(
     union = np.maximum(g.end[gi[pairs]], d.end[di[pairs]]) - np.minimum(
         g.start[gi[pairs]], d.start[di[pairs]]
     )
-    union = union + 1
-    inter = (tmax[pairs] - tmin[pairs]) + 1
+    inter = tmax[pairs] - tmin[pairs]
+    if convention != "multisports":
+        union = union + 1
+        inter = inter + 1
     # gather the shared frames of every pair, pairs sorted by overlap length
     by_n = np.argsort(n, kind="stable")
     pairs, n, union, inter = pairs[by_n], n[by_n], union[by_n], inter[by_n]
@@ -127,10 +136,14 @@ def tube_iou_pairs(
                 )
                 frame_iou = iou_matlab(gx, dx + 1)
                 mean[a:b] = np.cumsum(frame_iou, axis=1)[:, -1] / length  # Octave: left to right
+            elif convention == "multisports":
+                gf, df = g.f32[gi[pairs[a:b]]], d.f32[di[pairs[a:b]]]
+                mean[a:b] = _typed_means(gb, db, gf, df)
             else:
-                frame_iou = iou_plus_one(gb, db)
-                mean[a:b] = np.mean(frame_iou, axis=1)
-    if convention == "act":
+                mean[a:b] = np.mean(iou_plus_one(gb, db), axis=1)
+    if convention == "multisports":
+        val = _multisports_product(g, d, gi[pairs], di[pairs], mean, inter, union)
+    elif convention == "act":
         val = mean * (inter / union)
     elif convention == "yowo":
         val = mean * inter / union
@@ -138,6 +151,44 @@ def tube_iou_pairs(
         val = (inter / union) * mean
     out[pairs] = val
     return out
+
+
+def _typed_means(gb: np.ndarray, db: np.ndarray, gf: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """``np.mean`` of the per-frame :func:`~attnviz.ops.boxes.iou_voc_nan` of each pair, computed
+    in the tubes' own types (``gf`` / ``df``: the tube is float32), as MultiSports' ``iou3d_voc``
+    does; returned as float64 (exact)."""
+    out = np.empty(len(gb))
+    for fg in (False, True):
+        for fd in (False, True):
+            sel = np.flatnonzero((gf == fg) & (df == fd))
+            if len(sel):
+                g = gb[sel].astype(np.float32) if fg else gb[sel]
+                d = db[sel].astype(np.float32) if fd else db[sel]
+                out[sel] = np.mean(iou_voc_nan(g, d), axis=1)
+    return out
+
+
+def _multisports_product(g, d, gi, di, mean, inter, union) -> np.ndarray:
+    """``mean * (t_inter / t_union)`` with numpy's types as MultiSports' ``iou3dt_voc`` meets them:
+    ``max`` / ``min`` of two frame numbers return one of the two numpy scalars (the ground
+    truth's on a tie), so the ratio is float32 only when every frame number it uses comes from a
+    float32 tube, and the product is float32 when the mean is too."""
+    gf, df = g.f32[gi], d.f32[di]
+    gs, ge, ds, de = g.start[gi], g.end[gi], d.start[di], d.end[di]
+    inter32 = np.where(ds > gs, df, gf) & np.where(de < ge, df, gf)
+    union32 = np.where(de > ge, df, gf) & np.where(ds < gs, df, gf)
+    ratio32 = inter32 & union32
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = inter / union
+        val = mean * ratio
+        if ratio32.any():
+            r32 = inter[ratio32].astype(np.float32) / union[ratio32].astype(np.float32)
+            both = gf[ratio32] & df[ratio32]
+            m = mean[ratio32]
+            val[ratio32] = np.where(
+                both, m.astype(np.float32) * r32, m * r32.astype(np.float64)
+            ).astype(np.float64)
+    return val
 
 
 def tube_iou(gt: np.ndarray, det: np.ndarray, convention: str = "act") -> float:
