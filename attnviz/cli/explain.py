@@ -12,16 +12,41 @@ import typer
 
 from attnviz.cli._app import app, fail, info, warn
 
-_FRAMES = "Uniformly sample this many frames over the video (paper: 25)."
+_FRAMES = (
+    "Uniformly sample this many frames over the video (default 25, the paper's; with --model "
+    "the model's clip length)."
+)
 _FPS = "Instead of --frames: sample at this rate, in sliding windows (paper, THUMOS14: 10)."
 _WINDOW = "Sampled frames per window (with --fps)."
 _STRIDE = "Window stride in sampled frames (with --fps)."
 _CKPT = "Model checkpoint (default: the model shipped with attnviz)."
+_MODEL = (
+    "Explain another video classifier: r3d_18, mc3_18, r2plus1d_18, s3d, mvit_v1_b, mvit_v2_s, "
+    "swin3d_t/s/b, paper, a TorchScript file or package.module:factory (default: the paper's "
+    "model and its attention)."
+)
+_WEIGHTS = "With --model: DEFAULT, KINETICS400_V1, none or a state-dict FILE (torchvision's API)."
+_METHOD = "With --model: gradcam, gradcam++, ig or occlusion."
+_LAYER = "With --model: the layer whose output holds the features (default: the last block)."
+_WHOLE = "With --model: resize the whole frame to the model's input instead of centre-cropping."
+
+
+def _video_model(model, weights, method, target_layer, whole, checkpoint, device):
+    """``None`` without ``--model``; else the explainer of that model and method."""
+    if model is None:
+        return None
+    from attnviz.explain.video_methods import build_video_explainer
+
+    return build_video_explainer(
+        model, weights=weights, method=method, target_layer=target_layer,
+        resize_whole_frame=whole, checkpoint=checkpoint, device=device,
+    )  # fmt: skip
 
 
 @contextlib.contextmanager
 def _video_warnings(quiet: bool) -> Iterator[None]:
     """Print decoding warnings (truncated videos) as ``warning: ...`` lines on stderr."""
+    from attnviz.explain.video_methods import ShortClipWarning
     from attnviz.io.video import TruncatedVideoWarning
 
     with warnings.catch_warnings(record=True) as caught:
@@ -30,7 +55,7 @@ def _video_warnings(quiet: bool) -> Iterator[None]:
             yield
         finally:
             for w in caught:
-                if issubclass(w.category, TruncatedVideoWarning):
+                if issubclass(w.category, (TruncatedVideoWarning, ShortClipWarning)):
                     if not quiet:
                         warn(str(w.message))
                 else:
@@ -50,7 +75,7 @@ def spatial_map_cmd(
     video: Path = typer.Option(..., "--video", help="The video file."),
     checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
-    frames: int = typer.Option(25, "--frames", help=_FRAMES),
+    frames: int = typer.Option(None, "--frames", help=_FRAMES),
     fps: float = typer.Option(None, "--fps", help=_FPS),
     window: int = typer.Option(25, "--window", help=_WINDOW),
     stride: int = typer.Option(12, "--stride", help=_STRIDE),
@@ -59,6 +84,11 @@ def spatial_map_cmd(
     colormap: str = typer.Option("jet", "--colormap", help="jet, turbo, inferno, viridis, hot."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
+    model: str = typer.Option(None, "--model", help=_MODEL),
+    weights: str = typer.Option("DEFAULT", "--weights", help=_WEIGHTS),
+    method: str = typer.Option("gradcam", "--method", help=_METHOD),
+    target_layer: str = typer.Option(None, "--target-layer", help=_LAYER),
+    whole_frame: bool = typer.Option(False, "--resize-whole-frame", help=_WHOLE),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
 ) -> None:
     """Where the model looks: overlay.mp4, strip.png (Fig. 4), boxes.csv, tubes.json, maps.npz;
@@ -73,8 +103,11 @@ def spatial_map_cmd(
     if colormap not in ("jet", "turbo", "inferno", "viridis", "hot"):
         raise fail(f"--colormap must be jet, turbo, inferno, viridis or hot, got {colormap!r}")
     with _video_warnings(quiet):
+        vmodel = _video_model(model, weights, method, target_layer, whole_frame, checkpoint, device)
+        if vmodel is None and frames is None:
+            frames = 25
         summary = spatial_map(
-            video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
+            video, out, checkpoint=checkpoint, model=vmodel, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, alpha=alpha,
             colormap=colormap, quiet=quiet, params=params,
         )  # fmt: skip
@@ -86,13 +119,18 @@ def temporal_map_cmd(
     video: Path = typer.Option(..., "--video", help="The video file."),
     checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
-    frames: int = typer.Option(25, "--frames", help=_FRAMES),
+    frames: int = typer.Option(None, "--frames", help=_FRAMES),
     fps: float = typer.Option(None, "--fps", help=_FPS),
     window: int = typer.Option(25, "--window", help=_WINDOW),
     stride: int = typer.Option(12, "--stride", help=_STRIDE),
     threshold: float = typer.Option(0.5, "--threshold", help="Importance threshold (paper: 0.5)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
+    model: str = typer.Option(None, "--model", help=_MODEL),
+    weights: str = typer.Option("DEFAULT", "--weights", help=_WEIGHTS),
+    method: str = typer.Option("gradcam", "--method", help=_METHOD),
+    target_layer: str = typer.Option(None, "--target-layer", help=_LAYER),
+    whole_frame: bool = typer.Option(False, "--resize-whole-frame", help=_WHOLE),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
 ) -> None:
     """When the model looks: temporal.png (curve, segments shaded), segments.csv, run.txt
@@ -105,8 +143,11 @@ def temporal_map_cmd(
     except ValueError as exc:
         raise fail(str(exc)) from None
     with _video_warnings(quiet):
+        vmodel = _video_model(model, weights, method, target_layer, whole_frame, checkpoint, device)
+        if vmodel is None and frames is None:
+            frames = 25
         summary = temporal_map(
-            video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
+            video, out, checkpoint=checkpoint, model=vmodel, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, quiet=quiet,
             params=params,
         )  # fmt: skip

@@ -1,9 +1,11 @@
 """Frame feature extractor: a torchvision ResNet cut after its last convolutional block.
 
-ImageNet weights are never downloaded: they come from a local file or from the torch hub cache
+``weights="imagenet"`` is never downloaded: it comes from a local file or from the torch hub cache
 (``$TORCH_HOME/hub/checkpoints/<torchvision file name>``), where ``torchvision`` itself would
 have stored them. When neither exists, :func:`build_backbone` raises an error that names the exact
-path to put the file at. Random initialisation happens only when asked for (``random_init=True``).
+path to put the file at. A torchvision weights name (``weights="IMAGENET1K_V2"``) behaves as
+torchvision's: read from the cache, else downloaded into it with a progress bar where there is a
+network. Random initialisation happens only when asked for (``random_init=True``).
 """
 
 from __future__ import annotations
@@ -110,7 +112,11 @@ def build_backbone(
     Args:
         name: ``resnet18`` / ``resnet34`` / ``resnet50`` / ``resnet101`` / ``resnet152``.
         weights: ``"imagenet"`` (torchvision's file in the torch hub cache, see
-            :func:`imagenet_weights_candidates`), a path to a torchvision ResNet state_dict file,
+            :func:`imagenet_weights_candidates`), a torchvision weights name (``DEFAULT``,
+            ``IMAGENET1K_V1``, ``IMAGENET1K_V2``: as ``torchvision.models.resnet50(weights=...)``
+            does, read from the torch hub cache or downloaded into it where there is a network;
+            without either, an error naming the file and the folder), a path to a torchvision
+            ResNet state_dict file,
             or ``None`` together with ``random_init=True``. Read with ``weights_only=True``; the
             classifier (``fc.*``) entries are ignored.
         random_init: explicitly ask for random initialisation (no file is read). Giving a weights
@@ -140,7 +146,20 @@ def build_backbone(
             "to train from scratch"
         )
     net = ctor(weights=None)
-    if not random_init:
+    enum_names = {"DEFAULT", *(e.name for e in getattr(torchvision.models, BACKBONES[name][1]))}
+    if not random_init and str(weights) in enum_names:  # torchvision's API: cache or download
+        from attnviz.models.video_model import resolve_video_weights
+
+        state, entry = resolve_video_weights(name, str(weights))
+        state = {k: v for k, v in state.items() if not k.startswith("fc.")}
+        missing, unexpected = net.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.startswith("fc.")]
+        if missing or unexpected:
+            raise AttnvizError(
+                f"{name} {entry.name}: weights do not fit (missing {missing[:3]}, unexpected "
+                f"{unexpected[:3]})"
+            )
+    elif not random_init:
         if str(weights) == "imagenet":
             path = imagenet_weights_path(name)
             if not path.is_file():

@@ -277,8 +277,10 @@ def build_recognizer(
     Args:
         backbone: ``resnet18`` / ``resnet34`` / ``resnet50`` / ``resnet101`` / ``resnet152``.
         num_classes: K.
-        weights: ``"imagenet"`` (torchvision's file in the torch hub cache), a state_dict file,
-            or ``None`` (then ``random_init=True`` is required). Never downloaded.
+        weights: ``"imagenet"`` (torchvision's file in the torch hub cache, never downloaded),
+            a torchvision weights name such as ``"IMAGENET1K_V2"`` (as torchvision does it:
+            from the cache, else downloaded into it), a state_dict file, or ``None`` (then
+            ``random_init=True`` is required).
         random_init: explicitly train the backbone from scratch.
         class_names: K names stored with the model.
         input_size: frames are resized to ``input_size x input_size``.

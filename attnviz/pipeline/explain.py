@@ -194,7 +194,9 @@ def explain_video(
     Args:
         video: the video file (anything OpenCV decodes).
         model / checkpoint: a loaded recognizer (it is run in eval mode), or a checkpoint
-            (default: the embedded model).
+            (default: the embedded model); or a
+            :class:`~attnviz.explain.video_methods.VideoExplainer` (any video classifier with
+            one method, in windows of its clip length: ``window`` is ignored).
         frames: uniform sampling of this many frames over the whole video (the paper's
             n = 25); used when ``fps`` is None.
         fps, window, stride: instead, sample at ``fps`` frames per second in windows of
@@ -216,6 +218,10 @@ def explain_video(
         explained from the frames that decoded.
     """
     _check_precision(precision)
+    if hasattr(model, "explain_video"):  # any video classifier with one method (--model)
+        return model.explain_video(
+            video, frames=frames, fps=fps, stride=stride, quiet=quiet, on_final=on_final
+        )
     if importance_rule not in ("mean", "max", "last"):
         raise AttnvizError(f"importance rule must be mean, max or last, got {importance_rule!r}")
     if fps is None and frames < 1:
