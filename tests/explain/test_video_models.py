@@ -333,3 +333,32 @@ def test_paper_model_behind_the_interface(small_model):
     with torch.no_grad():
         ref = small_model(vm.preprocess(frames).permute(1, 0, 2, 3)[None]).logits
     assert np.allclose(a.probs, torch.softmax(ref[0], 0).numpy(), atol=1e-5)
+
+
+def test_temporal_map_with_a_user_factory_in_windows(make_video, tmp_path, capsys):
+    video = make_video(n=40, width=64, height=48, fps=10.0)
+    code, out, err = run(
+        ["temporal-map", "--video", video, "--model", f"{__name__}:tiny_factory",
+         "--target-layer", "body", "--weights", "none", "--fps", 10, "--stride", 8,
+         "--out", tmp_path / "t", "--quiet"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    from attnviz.io.maps import load_attention
+
+    res = load_attention(tmp_path / "t" / "maps.npz")
+    assert res.num_frames == 40 and res.window_starts.tolist() == [0, 8, 16, 24]
+    assert res.class_names == ("0", "1", "2", "3", "4") and (tmp_path / "t" / "run.txt").is_file()
+
+
+def test_cli_bad_model_and_layer_are_one_line(make_video, tmp_path, capsys):
+    video = make_video(n=8)
+    code, out, err = run(["spatial-map", "--video", video, "--model", "r4d_99", "--out",
+                          tmp_path / "o"], capsys)  # fmt: skip
+    assert code != 0 and "r2plus1d_18" in err and len(err.strip().splitlines()) == 1
+    base = ["spatial-map", "--video", video, "--model", "r3d_18", "--weights", "none", "--out",
+            tmp_path / "o"]  # fmt: skip
+    code, out, err = run([*base, "--target-layer", "layer9"], capsys)
+    assert code != 0 and "layer4" in err and not (tmp_path / "o").exists()
+    code, out, err = run([*base, "--method", "rollout"], capsys)
+    assert code != 0 and "rollout is not available" in err
