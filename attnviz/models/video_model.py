@@ -30,7 +30,10 @@ layout     output                              models
 =========  ==================================  ============================================
 bcthw      ``Tensor[B, C, T', h, w]``          r3d_18, mc3_18, r2plus1d_18, s3d, user's
 bthwc      ``Tensor[B, T', h, w, C]``          swin3d_* (``features``)
-tokens     ``(Tensor[B, 1 + T'hw, C], thw)``   mvit_* (a block; the class token is dropped)
+tokens     ``Tensor[B, 1 + T'hw, C]``          mvit_* (the last block's ``norm1``: its
+                                               output reaches the class token through
+                                               attention; a block's output ``(x, thw)`` is
+                                               also taken; the class token is dropped)
 frames     ``Tensor[B * T, C, h, w]``          the paper's recognizer (per-frame backbone)
 =========  ==================================  ============================================
 """
@@ -73,8 +76,8 @@ TORCHVISION_VIDEO_MODELS: dict[str, tuple[str, str]] = {
     "mc3_18": ("layer4", "bcthw"),
     "r2plus1d_18": ("layer4", "bcthw"),
     "s3d": ("features", "bcthw"),
-    "mvit_v1_b": ("blocks.15", "tokens"),
-    "mvit_v2_s": ("blocks.15", "tokens"),
+    "mvit_v1_b": ("blocks.15.norm1", "tokens"),
+    "mvit_v2_s": ("blocks.15.norm1", "tokens"),
     "swin3d_t": ("features", "bthwc"),
     "swin3d_s": ("features", "bthwc"),
     "swin3d_b": ("features", "bthwc"),
@@ -254,8 +257,12 @@ class ExplainableVideoModel:
         if self.layout == "bthwc":
             return t.permute(0, 4, 1, 2, 3)
         if self.layout == "tokens":
-            tt, hh, ww = (int(v) for v in out[1])
             b, n, c = t.shape
+            if isinstance(out, (tuple, list)):
+                tt, hh, ww = (int(v) for v in out[1])
+            else:  # T' from the patch embedding's stride, a square grid
+                tt = clip_len // int(self.module.conv_proj.stride[0])
+                hh = ww = int(round(((n - 1) / max(tt, 1)) ** 0.5))
             if n == tt * hh * ww + 1:
                 t = t[:, 1:]
             elif n != tt * hh * ww:
