@@ -167,18 +167,18 @@ def test_other_methods_on_r3d(method, r3d):
 
 
 SLOW = [
-    ("s3d", 16, False),  # random-init S3D's features are ~1e-9: its Grad-CAM is 0 after ReLU
-    ("mvit_v1_b", None, True),
-    ("mvit_v2_s", None, True),
-    ("swin3d_t", 16, True),
-    ("swin3d_s", 16, True),
-    ("swin3d_b", 16, True),
+    ("s3d", 16, 8, False),  # random-init S3D's features are ~1e-9: Grad-CAM is 0 after ReLU
+    ("mvit_v1_b", None, 2, True),
+    ("mvit_v2_s", None, 2, True),
+    ("swin3d_t", 16, 2, True),
+    ("swin3d_s", 16, 2, True),
+    ("swin3d_b", 16, 2, True),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("arch", "clip_len", "nonzero"), SLOW)
-def test_heavy_models_gradcam(arch, clip_len, nonzero):
+@pytest.mark.parametrize(("arch", "clip_len", "shrink", "nonzero"), SLOW)
+def test_heavy_models_gradcam(arch, clip_len, shrink, nonzero):
     torch.manual_seed(0)
     vm = load_video_model(arch, weights="none", clip_len=clip_len)
     t = vm.preprocess.clip_len
@@ -189,7 +189,7 @@ def test_heavy_models_gradcam(arch, clip_len, nonzero):
     for seed in (4, 5):
         x = vm.preprocess(clip(t, 240, 320, seed=seed))[None]
         acts, grads, _, _ = _acts_grads(vm, x, None)
-        assert acts.shape[1:] == (t // 2, 7, 7)
+        assert acts.shape[1:] == (t // shrink, 7, 7)  # time divided by the network
         w = grads.mean(dim=(1, 2, 3))
         raw.append((w[:, None, None, None] * acts).sum(0))  # Grad-CAM before the ReLU
     assert not torch.allclose(raw[0], raw[1], rtol=1e-3, atol=0)
