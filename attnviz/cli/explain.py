@@ -25,7 +25,10 @@ _MODEL = (
     "swin3d_t/s/b, paper, a TorchScript file or package.module:factory (default: the paper's "
     "model and its attention)."
 )
-_WEIGHTS = "With --model: DEFAULT, KINETICS400_V1, none or a state-dict FILE (torchvision's API)."
+_WEIGHTS = (
+    "With --model: DEFAULT (the default for torchvision's models), KINETICS400_V1, none (the "
+    "default for your own module) or a state-dict FILE."
+)
 _METHOD = "With --model: gradcam, gradcam++, ig or occlusion."
 _LAYER = "With --model: the layer whose output holds the features (default: the last block)."
 _WHOLE = "With --model: resize the whole frame to the model's input instead of centre-cropping."
@@ -85,7 +88,7 @@ def spatial_map_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
     model: str = typer.Option(None, "--model", help=_MODEL),
-    weights: str = typer.Option("DEFAULT", "--weights", help=_WEIGHTS),
+    weights: str = typer.Option(None, "--weights", help=_WEIGHTS),
     method: str = typer.Option("gradcam", "--method", help=_METHOD),
     target_layer: str = typer.Option(None, "--target-layer", help=_LAYER),
     whole_frame: bool = typer.Option(False, "--resize-whole-frame", help=_WHOLE),
@@ -127,7 +130,7 @@ def temporal_map_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
     model: str = typer.Option(None, "--model", help=_MODEL),
-    weights: str = typer.Option("DEFAULT", "--weights", help=_WEIGHTS),
+    weights: str = typer.Option(None, "--weights", help=_WEIGHTS),
     method: str = typer.Option("gradcam", "--method", help=_METHOD),
     target_layer: str = typer.Option(None, "--target-layer", help=_LAYER),
     whole_frame: bool = typer.Option(False, "--resize-whole-frame", help=_WHOLE),

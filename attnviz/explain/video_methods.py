@@ -497,7 +497,7 @@ def explain_video_model(
 def build_video_explainer(
     model: str,
     *,
-    weights: str | None = "DEFAULT",
+    weights: str | None = None,
     method: str = "gradcam",
     target_layer: str | None = None,
     resize_whole_frame: bool = False,
@@ -505,8 +505,12 @@ def build_video_explainer(
     device: str = "cpu",
 ) -> VideoExplainer:
     """The explainer behind ``--model/--weights/--method/--target-layer``: the model of
-    :func:`~attnviz.models.video_model.load_video_model` with one method."""
-    from attnviz.models.video_model import load_video_model
+    :func:`~attnviz.models.video_model.load_video_model` with one method. ``weights=None``:
+    ``DEFAULT`` for torchvision's models, none for a user's module (its own)."""
+    from attnviz.models.video_model import TORCHVISION_VIDEO_MODELS, load_video_model
+
+    if weights is None:
+        weights = "DEFAULT" if model in TORCHVISION_VIDEO_MODELS else "none"
 
     vm = load_video_model(
         model,

@@ -348,7 +348,7 @@ def test_temporal_map_with_a_user_factory_in_windows(make_video, tmp_path, capsy
     video = make_video(n=40, width=64, height=48, fps=10.0)
     code, out, err = run(
         ["temporal-map", "--video", video, "--model", f"{__name__}:tiny_factory",
-         "--target-layer", "body", "--weights", "none", "--fps", 10, "--stride", 8,
+         "--target-layer", "body", "--fps", 10, "--stride", 8,
          "--out", tmp_path / "t", "--quiet"],
         capsys,
     )  # fmt: skip
