@@ -292,3 +292,33 @@ def test_convert_spatial_names(tmp_path):
     code, _, err = run_cli("convert-gt", "jhmdb21", tmp_path / "y.zip", "--to", "yowo-zip")
     assert code == 0, err
     assert read_spatial_gt(tmp_path / "y.zip").test_videos == tuple(sorted(a.test_videos))
+
+
+def test_pyproject_ships_every_dataset_file():
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    globs = pyproject["tool"]["setuptools"]["package-data"]["attnviz"]
+    base = ROOT / "attnviz"
+    files = [p for p in (base / "resources" / "datasets").rglob("*") if p.is_file()]
+    assert len(files) >= 50
+    for f in files:
+        rel = f.relative_to(base).as_posix()
+        # setuptools globs: '*' does not cross '/'
+        assert any(fnmatch.fnmatch(rel, g) and rel.count("/") == g.count("/") for g in globs), rel
+
+
+def test_figures_takes_names_too():
+    import typer
+
+    from attnviz.cli.figures import _resolve_gts
+
+    val = resolve_gt("thumos14-val")
+    paths, subset, classes = _resolve_gts(["thumos14-val", "ucf101-24"], None, None)
+    assert paths == [val.path, resolve_gt("ucf101-24").path]
+    assert (subset, classes) == ("val", val.classes)
+    assert _resolve_gts(["x/gt.json"], None, None) == ([Path("x/gt.json")], "test", None)
+    with pytest.raises(typer.Exit):
+        _resolve_gts(["thumos14", "thumos14-val"], None, None)
