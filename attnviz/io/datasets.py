@@ -2,19 +2,16 @@
 
 Every command that takes ``--gt`` takes a path or one of these names (:func:`resolve_gt`):
 
-=================  =========  ==================================================================
-name               ships      what it is
-=================  =========  ==================================================================
-``thumos14``       yes        THUMOS14 test temporal annotations (20 classes + Ambiguous), the
-                              official per-class files, class list with the UCF101 ids
-``thumos14-val``   yes        the same for the validation subset
-``ucf101-24``      yes        UCF101-24 corrected annotations (``pyannot.pkl``), split 1
-                              (``testlist01.txt``; training = every other annotated video)
-``jhmdb21``        yes        JHMDB-21 split-1 test tubes (ACT-like JSON)
-``activitynet-1.3`` no        ``activity_net.v1-3.min.json``, in the data folder
-``ava-v2.1``       no         ``ava_val_v2.1.csv``, in the data folder (label map ships)
-``ava-v2.2``       no         ``ava_val_v2.2.csv`` and its label map, in the data folder
-=================  =========  ==================================================================
+* ``thumos14``: THUMOS14 test temporal annotations (the official per-class files of 20 classes
+  and ``Ambiguous_test.txt``), with the class list and its UCF101 ids; ``thumos14-val``: the
+  same for the validation subset.
+* ``ucf101-24``: UCF101-24 corrected annotations (``pyannot.pkl``) with split 1
+  (``testlist01.txt`` beside it; training = every other annotated video).
+* ``jhmdb21``: JHMDB-21 split-1 test tubes (ACT-like JSON).
+* ``activitynet-1.3`` (``activitynet/activity_net.v1-3.min.json``), ``ava-v2.1``
+  (``ava/ava_val_v2.1.csv``; its label map ships) and ``ava-v2.2`` (``ava/ava_val_v2.2.csv`` and
+  ``ava/ava_action_list_v2.2_for_activitynet_2019.pbtxt``) do not ship: they are read from the
+  data folder, and where they are missing one line says which official file to put where.
 
 Shipped files live in ``attnviz/resources/datasets/<folder>/`` with a ``SOURCES.md`` each
 (provenance and licence); they are gzip-compressed and read in place by the usual readers.
@@ -25,6 +22,14 @@ The data folder is ``$ATTNVIZ_DATA`` where set, else ``attnviz/`` beside the tor
 
 A name that is also an existing path is read as that path (a file of the user's is never
 silently replaced by a packaged one).
+
+A command that takes ``--gt`` resolves it once, at the edge, and passes on what it needs::
+
+    ref = resolve_gt(gt)                  # a name or a path
+    if ref.dataset is not None and ref.dataset.kind != "ava":
+        ...                               # one line: this name is not AVA ground truth
+    labelmap = labelmap or ref.classes    # the class list / label map that comes with a name
+    read_it(ref.path, subset=ref.subset or subset)
 """
 
 from __future__ import annotations
