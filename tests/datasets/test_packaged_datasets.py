@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,12 @@ def test_packaged_files_are_the_shared_files(tmp_path):
             else gzip.decompress((THUMOS_DATA / (f + ".gz")).read_bytes())
         )
         assert data == (SHARED / "thumos14" / f).read_bytes(), f
+    with (
+        zipfile.ZipFile(UCF_DATA / "groundtruths_jhmdb_extract.zip") as small,
+        zipfile.ZipFile(SHARED / "jhmdb21" / "groundtruths_jhmdb.zip") as full,
+    ):
+        for name in small.namelist():
+            assert small.read(name) == full.read(name), name
     pbtxt = resolve_gt("ava-v2.1", must_exist=False).classes
     assert pbtxt.read_bytes() == (SHARED / "ava" / pbtxt.name).read_bytes()
 

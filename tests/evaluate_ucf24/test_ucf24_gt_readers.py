@@ -11,7 +11,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from ucf24_helpers import JHMDB, UCF, make_gt, need, subset
+from ucf24_helpers import HERE, JHMDB, UCF, make_gt, need, subset
 
 from attnviz.errors import AttnvizError, InputError
 from attnviz.io.datasets import resolve_gt
@@ -76,6 +76,14 @@ def test_real_ucf_files_agree(ucf_gt):
         assert other.test_videos == ucf_gt.test_videos, name
         assert set(other.train_videos) == set(ucf_gt.train_videos), name
         assert_same(ucf_gt, other, list(ucf_gt.videos))
+
+
+def test_real_jhmdb_yowo_files_agree_with_the_packaged_json(jhmdb_gt):
+    # the original per-frame files of 3 videos, re-zipped (data/README.md): the same tubes
+    z = read_spatial_gt(HERE / "groundtruths_jhmdb_extract.zip")
+    assert len(z.test_videos) == 3 and set(z.test_videos) <= set(jhmdb_gt.test_videos)
+    assert sum(len(t.boxes) for v in z.test_videos for t in z.videos[v].tubes) == 84
+    assert_same(jhmdb_gt, z, z.test_videos)
 
 
 def test_real_jhmdb_act_json_and_yowo_zip_agree(jhmdb_gt):
