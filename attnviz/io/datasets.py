@@ -259,19 +259,28 @@ def resolve_gt(name_or_path: str | os.PathLike[str], *, must_exist: bool = True)
         name_or_path: a name of :data:`DATASETS` (``thumos14``, ``thumos14-val``, ``ucf101-24``,
             ``jhmdb21``, ``activitynet-1.3``, ``ava-v2.1``, ``ava-v2.2``) or a path. An existing
             path wins over a name; any other string is returned as a plain path (its reader
-            reports a missing file).
-        must_exist: for a name whose file does not ship, fail when it is not in the data folder.
+            reports a missing file), except a missing one-word name with no suffix, which is
+            taken for a misspelt name.
+        must_exist: fail on a missing name-like path, and on a name whose file does not ship
+            and is not in the data folder.
 
     Returns:
         GroundTruthRef: ``path`` plus, for a name, the dataset, its subset, split and class list.
 
     Raises:
-        AttnvizError: a name whose file does not ship and is not in the data folder; the one
-            line says which official file to put where.
+        AttnvizError: a name whose file does not ship and is not in the data folder (the one
+            line says which official file to put where), or a misspelt name (the line lists
+            the names).
     """
     text = os.fspath(name_or_path)
     if text not in DATASETS or Path(text).exists():
-        return GroundTruthRef(Path(text))
+        p = Path(text)
+        if must_exist and not p.exists() and len(p.parts) == 1 and not p.suffix:
+            raise AttnvizError(
+                f"{text}: ground truth not found, and not a name of attnviz datasets "
+                f"({', '.join(DATASETS)})"
+            )
+        return GroundTruthRef(p)
     d = DATASETS[text]
     path, classes = _locate(d)
     if must_exist and not d.shipped:

@@ -169,6 +169,15 @@ def test_a_path_is_a_path_and_an_existing_path_wins(tmp_path, monkeypatch):
     assert resolve_gt("thumos14").dataset is None  # the user's folder, not the packaged one
 
 
+def test_a_misspelt_name_lists_the_names():
+    code, _, err = run_cli(
+        "eval-thumos", "--gt", "thumos-14", "--pred", THUMOS_DATA / "full_test.txt"
+    )
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "thumos-14: ground truth not found, and not a name of attnviz datasets" in err
+    assert "thumos14, thumos14-val, ucf101-24, jhmdb21" in err
+
+
 def test_data_folder_default_and_env(monkeypatch, tmp_path):
     for var in ("ATTNVIZ_DATA", "TORCH_HOME", "XDG_CACHE_HOME"):
         monkeypatch.delenv(var, raising=False)
