@@ -145,7 +145,9 @@ def eval_ucf24_cmd(
 @app.command("convert-gt")
 def convert_gt_cmd(
     args: list[str] = typer.Argument(
-        None, help="GT OUT, or OUT alone with --gt (as before: a path or a name)."
+        None,
+        metavar="GT OUT",
+        help="GT OUT, or OUT alone with --gt (as before: a path or a name).",
     ),
     to: str = typer.Option(
         ...,
