@@ -66,10 +66,25 @@ def _compare_text(results, diffs) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _resolve_gt(gt: str, subset: str | None, classes: Path | None):
+    """``--gt`` as a path or a name: (path, subset, class list) to read."""
+    from attnviz.io.datasets import resolve_gt
+
+    ref = resolve_gt(gt)
+    if ref.dataset is not None and ref.dataset.kind != "temporal":
+        raise fail(f"--gt {gt} is {ref.dataset.content}, not THUMOS14-style temporal ground truth")
+    if ref.subset is not None and subset is not None and subset != ref.subset:
+        raise fail(f"--gt {gt} is the {ref.subset} subset, not {subset!r} (see attnviz datasets)")
+    return ref.path, subset or ref.subset or "test", classes or ref.classes
+
+
 @app.command("eval-thumos")
 def eval_thumos_cmd(
-    gt: Path = typer.Option(
-        None, "--gt", help="GT folder of <Class>_<subset>.txt files, a GT .json or the GT .csv."
+    gt: str = typer.Option(
+        None,
+        "--gt",
+        help="GT folder of <Class>_<subset>.txt files, a GT .json or the GT .csv; or a name: "
+        "thumos14 (test) or thumos14-val, shipped with attnviz (see attnviz datasets).",
     ),
     pred: Path = typer.Option(
         None, "--pred", help="Detections: run file (video t1 t2 class_id score), .json or .csv."
@@ -83,7 +98,9 @@ def eval_thumos_cmd(
     classes: Path = typer.Option(
         None, "--classes", help="Class list 'id name' (default: the 20 THUMOS14 classes)."
     ),
-    subset: str = typer.Option("test", "--subset", help="test or val."),
+    subset: str = typer.Option(
+        None, "--subset", help="test or val (default: test, or the name's)."
+    ),
     fmt: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
     out: Path = typer.Option(None, "--out", help="Write the report here instead of stdout."),
     per_class: bool = typer.Option(False, "--per-class", help="Also the AP of each class."),
@@ -105,6 +122,7 @@ def eval_thumos_cmd(
         raise fail(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if gt is None:
         raise fail("--gt is required")
+    gt, subset, classes = _resolve_gt(gt, subset, classes)
     if pred is not None and videos is not None:
         raise fail("give --pred or --videos, not both")
     thresholds = parse_thresholds(tiou)

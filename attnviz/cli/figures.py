@@ -9,24 +9,39 @@ import typer
 from attnviz.cli._app import app, fail, info, warn
 
 
+def _resolve_gts(gts: list[str], subset: str | None, classes: Path | None):
+    """``--gt`` paths or names: (paths, subset, class list) to read."""
+    from attnviz.io.datasets import resolve_gt
+
+    refs = [resolve_gt(g) for g in gts]
+    for r in refs:
+        if r.subset is not None and subset is not None and subset != r.subset:
+            raise fail(f"--gt {r.name} is the {r.subset} subset, not {subset!r}")
+        if r.subset is not None:
+            subset, classes = r.subset, classes or r.classes
+    return [r.path for r in refs], subset or "test", classes
+
+
 @app.command("figures")
 def figures_cmd(
     maps: list[Path] = typer.Option(
         ..., "--maps", help="maps.npz of a video, or a folder of them (repeatable)."
     ),
     out: Path = typer.Option(Path("figures"), "--out", help="Output folder."),
-    gt: list[Path] = typer.Option(
+    gt: list[str] = typer.Option(
         [],
         "--gt",
         help="Ground truth (repeatable): a THUMOS14-style folder/.csv/.json (temporal) and/or a "
-        "UCF101-24-style .pkl/.json/.mat (spatial).",
+        "UCF101-24-style .pkl/.json/.mat (spatial), or a name of attnviz datasets.",
     ),
     classes: Path = typer.Option(
         None,
         "--classes",
         help="Class list 'id name' of a temporal ground truth (default THUMOS14).",
     ),
-    subset: str = typer.Option("test", "--subset", help="Subset of a temporal ground truth."),
+    subset: str = typer.Option(
+        None, "--subset", help="Subset of a temporal ground truth (default: test, or the name's)."
+    ),
     video: Path = typer.Option(None, "--video", help="The video of a single maps file."),
     videos: Path = typer.Option(
         None, "--videos", help="Folder with <video>.<ext> for each maps file (frames of Figs. 4-6)."
@@ -61,6 +76,7 @@ def figures_cmd(
     if video is not None and videos is not None:
         raise fail("give --video (one maps file) or --videos (a folder), not both")
     formats = [f.strip().lower() for f in fmt.split(",") if f.strip()]
+    gt, subset, classes = _resolve_gts(gt, subset, classes)
     summary = write_figures(
         maps, out, gt=gt, classes=classes, subset=subset, video=video, videos=videos,
         examples=list(example) if example else examples, num=frames, pr_threshold=pr_threshold,

@@ -3,7 +3,9 @@
 Ground truth (:func:`read_thumos_gt`):
 
 * a folder of the official per-class files ``<Class>_<subset>.txt`` and
-  ``Ambiguous_<subset>.txt``, one instance per line ``video t_start t_end`` (seconds);
+  ``Ambiguous_<subset>.txt``, one instance per line ``video t_start t_end`` (seconds); each file
+  may also be ``<Class>_<subset>.txt.gz`` (the layout attnviz ships, see
+  :mod:`attnviz.io.datasets`);
 * the ActivityNet-style JSON (``{"database": {video: {"subset": ..., "annotations":
   [{"segment": [t0, t1], "label": name}]}}}``; segments may be strings);
 * the CSV layout of ``thumos14_test_groundtruth.csv`` (``video-name,t-init,t-end,...,label-idx``
@@ -42,6 +44,7 @@ from attnviz.types import TemporalDetections, TemporalGroundTruth
 
 __all__ = [
     "PRED_FORMATS",
+    "TEMPORAL_GT_FORMATS",
     "Detections",
     "default_class_list",
     "detection_format",
@@ -49,6 +52,7 @@ __all__ = [
     "read_detections",
     "read_thumos_gt",
     "write_run_file",
+    "write_thumos_gt",
 ]
 
 PRED_FORMATS = ("run", "json", "csv")
@@ -197,8 +201,15 @@ def _read_interval_file(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     return videos, _numbers(t1, "t_start", path, lines), _numbers(t2, "t_end", path, lines)
 
 
+def _class_file(folder: Path, stem: str) -> Path:
+    """``folder/stem.txt``, or its gzip-compressed ``stem.txt.gz`` where only that exists."""
+    path = folder / f"{stem}.txt"
+    gz = folder / f"{stem}.txt.gz"
+    return gz if not path.is_file() and gz.is_file() else path
+
+
 def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTruth:
-    if not list(folder.glob(f"*_{subset}.txt")):
+    if not any(folder.glob(f"*_{subset}.txt")) and not any(folder.glob(f"*_{subset}.txt.gz")):
         raise AttnvizError(
             f"{folder}: no ground-truth files '<Class>_{subset}.txt' in this folder "
             "(is --subset right?)"
@@ -209,7 +220,7 @@ def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTrut
     labels: list[np.ndarray] = []
     all_videos: set[str] = set()
     for k, name in enumerate(names):
-        path = folder / f"{name}_{subset}.txt"
+        path = _class_file(folder, f"{name}_{subset}")
         if not path.is_file():
             raise AttnvizError(f"{path}: annotation file of class {name!r} not found")
         v, a, b = _read_interval_file(path)
@@ -221,7 +232,7 @@ def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTrut
     # Ambiguous segments are optional (datasets other than THUMOS14 have none); the evaluator
     # warns when a protocol that uses them finds none.
     ambiguous: dict[str, list[tuple[float, float]]] = {}
-    amb_path = folder / f"Ambiguous_{subset}.txt"
+    amb_path = _class_file(folder, f"Ambiguous_{subset}")
     if amb_path.is_file():
         v, a, b = _read_interval_file(amb_path)
         for video, s, e in zip(v, a.tolist(), b.tolist(), strict=True):
@@ -609,3 +620,67 @@ def write_run_file(
         )
     ]
     atomic_write_text(path, "\n".join(rows) + ("\n" if rows else ""))
+
+
+# --------------------------------------------------------------------------- ground truth out
+#: layouts :func:`write_thumos_gt` writes (``attnviz convert-gt --to``)
+TEMPORAL_GT_FORMATS = ("thumos14-folder", "activitynet-json")
+
+
+def _interval_lines(video: Sequence[str], start, end) -> str:
+    return "".join(
+        f"{v}  {s!r} {e!r}\n" for v, s, e in zip(video, np.asarray(start).tolist(),
+                                                 np.asarray(end).tolist(), strict=True)
+    )  # fmt: skip
+
+
+def write_thumos_gt(gt: TemporalGroundTruth, path: str | os.PathLike[str], fmt: str) -> None:
+    """Write temporal ground truth as ``fmt`` (one of :data:`TEMPORAL_GT_FORMATS`), atomically.
+
+    * ``thumos14-folder``: a folder of the official per-class files ``<Class>_<subset>.txt``
+      (``video  t_start t_end``, two spaces after the name, instances in annotation order),
+      ``Ambiguous_<subset>.txt`` and ``classes.txt`` (``id name``); what the THUMOS14 kits and
+      :func:`read_thumos_gt` read. Times are written with the digits that read back to the same
+      double (``12.3``, not ``12.300000000000001``).
+    * ``activitynet-json``: ``{"version", "taxonomy", "database": {video: {"subset",
+      "annotations": [{"segment": [t0, t1], "label": name}]}}}``, the layout of ActivityNet's
+      ``eval_detection.py`` (subset ``testing`` / ``validation``). Ambiguous segments are left
+      out: that protocol has none (a class "Ambiguous" would be scored as a class).
+
+    Raises:
+        AttnvizError: unknown ``fmt``, or an output that cannot be written.
+    """
+    from attnviz.io.atomic import atomic_write_text, output_dir
+
+    subset = gt.subset or "test"
+    if fmt == "thumos14-folder":
+        with output_dir(path) as tmp:
+            for k, name in enumerate(gt.class_names):
+                sel = gt.label == k
+                (tmp / f"{name}_{subset}.txt").write_text(
+                    _interval_lines(gt.video[sel].tolist(), gt.start[sel], gt.end[sel])
+                )
+            amb = [(v, s, e) for v, segs in gt.ambiguous.items() for s, e in segs.tolist()]
+            if amb:
+                vids, s, e = zip(*amb, strict=True)
+                (tmp / f"Ambiguous_{subset}.txt").write_text(_interval_lines(vids, s, e))
+            (tmp / "classes.txt").write_text(
+                "".join(f"{i} {n}\n" for i, n in zip(gt.class_ids, gt.class_names, strict=True))
+            )
+        return
+    if fmt == "activitynet-json":
+        label = {"test": "testing", "val": "validation"}.get(subset, subset)
+        db: dict[str, dict] = {v: {"subset": label, "annotations": []} for v in gt.videos}
+        for v, s, e, k in zip(
+            gt.video.tolist(), gt.start.tolist(), gt.end.tolist(), gt.label.tolist(), strict=True
+        ):
+            db.setdefault(v, {"subset": label, "annotations": []})["annotations"].append(
+                {"segment": [s, e], "label": gt.class_names[k]}
+            )
+        data = {"version": "attnviz", "taxonomy": [], "database": db}
+        atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+        return
+    raise AttnvizError(
+        f"unknown temporal ground-truth format {fmt!r}: expected one of "
+        f"{', '.join(TEMPORAL_GT_FORMATS)}"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from attnviz.evaluate.thumos import (
     ThumosParams,
     evaluate_thumos,
 )
-from attnviz.io.thumos import read_detections, read_thumos_gt
+from attnviz.io.thumos import read_detections, read_thumos_gt, write_thumos_gt
 from attnviz.ops.segments import intersecting_pairs, segment_iou_pairs, thumos_overlap_pairs
 from attnviz.types import EvalResult, TemporalDetections, TemporalGroundTruth
 
@@ -33,6 +34,7 @@ __all__ = [
     "REASONS",
     "ProtocolDiff",
     "compare_thumos",
+    "convert_thumos_gt",
     "eval_thumos",
     "load_inputs",
     "relabel",
@@ -80,6 +82,20 @@ def eval_thumos(
     thresholds = _thresholds(tiou)
     truth, dets = load_inputs(gt, pred, subset=subset, classes=classes, pred_format=pred_format)
     return evaluate_thumos(truth, dets, protocol=protocol, tiou=thresholds)
+
+
+def convert_thumos_gt(
+    gt: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    to: str,
+    subset: str = "test",
+    classes: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Read temporal ground truth (any layout of :func:`~attnviz.io.thumos.read_thumos_gt`) and
+    write it as ``to`` (one of :data:`~attnviz.io.thumos.TEMPORAL_GT_FORMATS`)."""
+    write_thumos_gt(read_thumos_gt(gt, subset=subset, classes=classes), out, to)
+    return Path(out)
 
 
 def relabel(
