@@ -27,7 +27,6 @@ metrics are then left out) or given explicitly.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -42,19 +41,13 @@ from attnviz.errors import AttnvizError
 from attnviz.io.atomic import output_dir
 from attnviz.localize import (
     LocalizeParams,
-    boxes_from_attention,
     normalise_importance,
-    segments_from_attention,
-    tubes_from_attention,
 )
+from attnviz.pipeline.scoring import SPATIAL_IOU, TEMPORAL_TIOU, ScoreProtocols
 from attnviz.types import (
     AttentionOutput,
-    FrameDetections,
-    GTTube,
     SpatialGroundTruth,
-    TemporalDetections,
     TemporalGroundTruth,
-    Tube,
     VideoAnnotation,
 )
 
@@ -64,12 +57,9 @@ __all__ = [
     "CompareData",
     "compare_explanations",
     "load_compare_data",
-    "sampled_gt",
 ]
 
 DEFAULT_METHODS = ("attention", "gradcam", "occlusion", "ig")
-SPATIAL_IOU = (0.05, 0.1, 0.2, 0.3, 0.5)
-TEMPORAL_TIOU = (0.1, 0.2, 0.3, 0.4, 0.5)
 SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 #: column -> (heading, kind): ``pct`` (shown x100), ``auc`` or ``rho`` (3 decimals), ``thr``
@@ -108,6 +98,9 @@ _GROUPS = {
     "Cost": ["seconds_per_clip"],
 }  # fmt: skip
 RANDOM_ROW = "random order"
+#: How the maps are scored: ACT frame-mAP on the sampled frames (the frames the model saw),
+#: ACT video-mAP on full tubes, THUMOS14 temporal mAP; only the compared videos.
+PROTOCOLS = ScoreProtocols(iou=SPATIAL_IOU, tiou=TEMPORAL_TIOU, sampled_frames=True)
 
 
 # --------------------------------------------------------------------------------- data
@@ -128,24 +121,6 @@ class CompareData:
     temporal: TemporalGroundTruth | None
     spatial: SpatialGroundTruth | None
     source: str = ""
-
-
-def _restrict_temporal(gt: TemporalGroundTruth, keys: set[str]) -> TemporalGroundTruth:
-    keep = np.array([str(v) in keys for v in gt.video], dtype=bool)
-    return dataclasses.replace(
-        gt,
-        video=gt.video[keep],
-        start=gt.start[keep],
-        end=gt.end[keep],
-        label=gt.label[keep],
-        ambiguous={k: v for k, v in gt.ambiguous.items() if k in keys},
-        videos=tuple(v for v in gt.videos if v in keys),
-    )
-
-
-def _restrict_spatial(gt: SpatialGroundTruth, keys: Sequence[str]) -> SpatialGroundTruth:
-    vids = {k: gt.videos[k] for k in keys if k in gt.videos}
-    return SpatialGroundTruth(gt.labels, vids, (), tuple(vids), gt.source)
 
 
 def load_compare_data(
@@ -220,12 +195,14 @@ def load_compare_data(
         if max_videos < 1:
             raise AttnvizError(f"max_videos must be >= 1, got {max_videos}")
         keys = keys[:max_videos]
-    kset = set(keys)
+    if spatial is not None:
+        spatial = spatial.restrict(keys)
+        spatial = spatial if spatial.videos else None  # none of the videos: no spatial metrics
     return CompareData(
         videos={k: paths[k] for k in keys},
-        labels={k: v for k, v in labels.items() if k in kset},
-        temporal=_restrict_temporal(temporal, kset) if temporal is not None else None,
-        spatial=_restrict_spatial(spatial, keys) if spatial is not None else None,
+        labels={k: v for k, v in labels.items() if k in set(keys)},
+        temporal=temporal.restrict(keys) if temporal is not None else None,
+        spatial=spatial,
         source=str(root),
     )
 
@@ -254,103 +231,55 @@ def _segments_of(gt: TemporalGroundTruth | None, key: str) -> np.ndarray:
     return np.stack([gt.start[sel], gt.end[sel]], axis=1) if sel.any() else np.zeros((0, 2))
 
 
-def sampled_gt(gt: SpatialGroundTruth, frames: Mapping[str, np.ndarray]) -> SpatialGroundTruth:
-    """The ground truth restricted to the sampled frames of each video (for frame-mAP)."""
-    vids = {}
-    for key, ann in gt.videos.items():
-        keep = set(int(f) for f in frames.get(key, ()))
-        tubes = []
-        for t in ann.tubes:
-            b = np.asarray(t.boxes, dtype=np.float64)
-            b = b[np.isin(b[:, 0].astype(np.int64), list(keep))] if len(b) else b
-            if len(b):
-                tubes.append(GTTube(t.label, b))
-        vids[key] = VideoAnnotation(ann.label, ann.nframes, tuple(tubes), ann.resolution)
-    return SpatialGroundTruth(gt.labels, vids, (), tuple(vids), gt.source)
+def _score(outs: list[AttentionOutput], gt, params: LocalizeParams, threshold: float, **kw):
+    """The one result ``kw`` asks for (:data:`PROTOCOLS` with ``kw`` changed) at binarisation
+    ``threshold``."""
+    from attnviz.pipeline.scoring import score_maps
+
+    results = score_maps(outs, gt, params.replace(threshold=threshold), PROTOCOLS.replace(**kw))
+    return next(iter(results.values()))
 
 
-# --------------------------------------------------------------------------------- scoring
-def _label_map(model_names: Sequence[str], gt_names: Sequence[str]) -> dict[int, int]:
-    index = {n: i for i, n in enumerate(gt_names)}
-    return {k: index[n] for k, n in enumerate(model_names) if n in index}
+def _map_columns(
+    method: str,
+    outs: list[AttentionOutput],
+    data: CompareData,
+    params: LocalizeParams,
+    thresholds: Sequence[float],
+    sweep_iou: float,
+    map_rows: list[tuple],
+    sweep_rows: list[tuple],
+) -> dict[str, float]:
+    """One method's mAP columns of the table (at the paper's threshold, and the best threshold
+    of the sweep); appends its rows of ``map.csv`` and ``sweep.csv``."""
+    row: dict[str, float] = {}
 
+    def sweep(metric: str, name: str, gt, **kw) -> None:
+        sw = _sweep(
+            lambda t: _at(_score(outs, gt, params, t, **kw), sweep_iou),
+            thresholds,
+            params.threshold,
+        )
+        row[f"best_thr_{metric}"] = sw.best_threshold
+        row[f"best_thr_{metric}_value"] = sw.best_value
+        sweep_rows.extend(
+            (method, f"{name}@{sweep_iou:g}", t, v)
+            for t, v in zip(sw.thresholds, sw.values, strict=True)
+        )
 
-def _frame_dets(outs, params, lmap, videos) -> FrameDetections:
-    rows = [
-        (b.video, b.frame, lmap[b.label], b.score, (b.x1, b.y1, b.x2, b.y2))
-        for o in outs
-        if o.video in videos
-        for b in boxes_from_attention(o, params)
-        if b.label in lmap
-    ]
-    return FrameDetections.from_arrays(
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        [r[2] for r in rows],
-        [r[3] for r in rows],
-        np.array([r[4] for r in rows], dtype=np.float64).reshape(-1, 4),
-    )
-
-
-def _tubes(outs, params, lmap, videos) -> list[Tube]:
-    return [
-        Tube(t.video, lmap[t.label], t.score, t.boxes)
-        for o in outs
-        if o.video in videos
-        for t in tubes_from_attention(o, params)
-        if t.label in lmap
-    ]
-
-
-def _temporal_dets(outs, params, lmap) -> TemporalDetections:
-    segs = [s for o in outs for s in segments_from_attention(o, params) if s.label in lmap]
-    return TemporalDetections.from_arrays(
-        [s.video for s in segs],
-        [s.start for s in segs],
-        [s.end for s in segs],
-        [lmap[s.label] for s in segs],
-        [s.score for s in segs],
-    )
-
-
-class _Scorer:
-    """mAPs of one method's outputs at any binarisation threshold."""
-
-    def __init__(self, outs: list[AttentionOutput], data: CompareData, params: LocalizeParams):
-        names = outs[0].class_names if outs else ()
-        self.outs = outs
-        self.params = params
-        self.spatial = data.spatial
-        self.temporal = data.temporal
-        if data.spatial is not None:
-            self.smap = _label_map(names, data.spatial.labels)
-            self.svideos = set(data.spatial.videos)
-            self.sampled = sampled_gt(
-                data.spatial, {o.video: o.frame_indices for o in outs if o.video in self.svideos}
-            )
-        if data.temporal is not None:
-            self.tmap = _label_map(names, data.temporal.class_names)
-
-    def frame(self, thr: float, iou=SPATIAL_IOU):
-        from attnviz.evaluate.ucf24 import frame_map
-
-        p = self.params.replace(threshold=thr)
-        dets = _frame_dets(self.outs, p, self.smap, self.svideos)
-        return frame_map(self.sampled, dets, protocol="act", iou=iou, split="test")
-
-    def video(self, thr: float, iou=SPATIAL_IOU):
-        from attnviz.evaluate.ucf24 import video_map
-
-        p = self.params.replace(threshold=thr)
-        tubes = _tubes(self.outs, p, self.smap, self.svideos)
-        return video_map(self.spatial, tubes, protocol="act", iou=iou, split="test")
-
-    def temporal_map(self, thr: float, tiou=TEMPORAL_TIOU):
-        from attnviz.evaluate.thumos import evaluate_thumos
-
-        p = self.params.replace(threshold=thr)
-        dets = _temporal_dets(self.outs, p, self.tmap)
-        return evaluate_thumos(self.temporal, dets, protocol="thumos14", tiou=tiou)
+    if data.spatial is not None:
+        fr = _score(outs, data.spatial, params, params.threshold, video=None)
+        vr = _score(outs, data.spatial, params, params.threshold, frame=None)
+        row["frame_mAP@0.3"], row["frame_mAP@0.5"] = _at(fr, 0.3), _at(fr, 0.5)
+        row["video_mAP@0.3"] = _at(vr, 0.3)
+        map_rows += _map_rows(method, fr) + _map_rows(method, vr)
+        sweep("frame", "frame-mAP", data.spatial, video=None, iou=(sweep_iou,))
+    if data.temporal is not None:
+        tr = _score(outs, data.temporal, params, params.threshold)
+        row["temporal_mAP@0.3"], row["temporal_mAP@0.5"] = _at(tr, 0.3), _at(tr, 0.5)
+        map_rows += _map_rows(method, tr)
+        sweep("temporal", "temporal mAP", data.temporal, tiou=(sweep_iou,))
+    return row
 
 
 def _present_map(result) -> np.ndarray:
@@ -558,40 +487,10 @@ def compare_explanations(
     rows: dict[str, dict[str, float]] = {m: {} for m in [*names, RANDOM_ROW]}
     map_rows, sweep_rows = [], []
     for m in names:
-        sc = _Scorer(outs[m], dataset, params)
         row = rows[m]
-        if dataset.spatial is not None:
-            fr = sc.frame(params.threshold)
-            vr = sc.video(params.threshold)
-            row["frame_mAP@0.3"], row["frame_mAP@0.5"] = _at(fr, 0.3), _at(fr, 0.5)
-            row["video_mAP@0.3"] = _at(vr, 0.3)
-            map_rows += _map_rows(m, fr) + _map_rows(m, vr)
-            sw = _sweep(
-                lambda t, sc=sc: _at(sc.frame(t, (sweep_iou,)), sweep_iou),
-                thresholds,
-                params.threshold,
-            )
-            row["best_thr_frame"] = sw.best_threshold
-            row["best_thr_frame_value"] = sw.best_value
-            sweep_rows += [
-                (m, f"frame-mAP@{sweep_iou:g}", t, v)
-                for t, v in zip(sw.thresholds, sw.values, strict=True)
-            ]
-        if dataset.temporal is not None:
-            tr = sc.temporal_map(params.threshold)
-            row["temporal_mAP@0.3"], row["temporal_mAP@0.5"] = _at(tr, 0.3), _at(tr, 0.5)
-            map_rows += _map_rows(m, tr)
-            sw = _sweep(
-                lambda t, sc=sc: _at(sc.temporal_map(t, (sweep_iou,)), sweep_iou),
-                thresholds,
-                params.threshold,
-            )
-            row["best_thr_temporal"] = sw.best_threshold
-            row["best_thr_temporal_value"] = sw.best_value
-            sweep_rows += [
-                (m, f"temporal mAP@{sweep_iou:g}", t, v)
-                for t, v in zip(sw.thresholds, sw.values, strict=True)
-            ]
+        row.update(
+            _map_columns(m, outs[m], dataset, params, thresholds, sweep_iou, map_rows, sweep_rows)
+        )
         for k, v in loc[m].items():
             row[k] = _nanmean(v)
         row["seconds_per_clip"] = (timings.get(m, 0.0)) / max(clips[0], 1)

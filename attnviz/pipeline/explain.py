@@ -35,15 +35,14 @@ from attnviz.errors import AttnvizError
 from attnviz.io.atomic import output_dir
 from attnviz.localize import (
     LocalizeParams,
-    boxes_from_attention,
     mask_to_box,
     normalise_importance,
     segment_bounds,
     segments_from_attention,
-    tubes_from_attention,
     with_importance,
 )
-from attnviz.types import AttentionOutput, Box, FrameDetections, Segment, TemporalDetections
+from attnviz.pipeline.scoring import detections_from_maps
+from attnviz.types import AttentionOutput, Segment, TemporalDetections
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -384,26 +383,6 @@ def _top5(out: AttentionOutput) -> list[tuple[str, float]]:
     return [(out.class_names[k], float(out.scores[k])) for k in order]
 
 
-def _boxes_to_dets(boxes: list[Box]) -> FrameDetections:
-    return FrameDetections.from_arrays(
-        [b.video for b in boxes],
-        [b.frame for b in boxes],
-        [b.label for b in boxes],
-        [b.score for b in boxes],
-        np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], dtype=np.float64).reshape(-1, 4),
-    )
-
-
-def _segments_to_dets(segs: list[Segment]) -> TemporalDetections:
-    return TemporalDetections.from_arrays(
-        [s.video for s in segs],
-        [s.start for s in segs],
-        [s.end for s in segs],
-        [s.label for s in segs],
-        [s.score for s in segs],
-    )
-
-
 def _class_ids(names: Sequence[str]) -> list[int]:
     """Run-file class ids: THUMOS14's (UCF101 ids) when every class is a THUMOS14 detection
     class, else 1..K in the model's order."""
@@ -428,10 +407,10 @@ def _write_png(path: Path, rgb: np.ndarray) -> None:
 def _write_boxes(folder: Path, out: AttentionOutput, params: LocalizeParams) -> int:
     from attnviz.io.detections import write_frame_detections, write_tubes
 
-    boxes = boxes_from_attention(out, params)
-    write_frame_detections(folder / "boxes.csv", _boxes_to_dets(boxes), out.class_names)
-    write_tubes(folder / "tubes.json", tubes_from_attention(out, params))
-    return len(boxes)
+    dets = detections_from_maps([out], params, kinds=("frame", "tube"))
+    write_frame_detections(folder / "boxes.csv", dets.frames, out.class_names)
+    write_tubes(folder / "tubes.json", dets.tubes)
+    return len(dets.frames)
 
 
 def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) -> int:
@@ -440,8 +419,7 @@ def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) 
     from attnviz.io.atomic import atomic_write_text
     from attnviz.io.thumos import write_run_file
 
-    segs = segments_from_attention(out, params)
-    dets = _segments_to_dets(segs)
+    dets = detections_from_maps([out], params, kinds=("temporal",)).temporal
     table = pd.DataFrame(
         {
             "video": dets.video,
@@ -453,7 +431,7 @@ def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) 
     )
     atomic_write_text(folder / "segments.csv", table.to_csv(index=False))
     write_run_file(folder / "run.txt", dets, _class_ids(out.class_names))
-    return len(segs)
+    return len(dets)
 
 
 def _check_video(video: str | os.PathLike[str]) -> Path:
@@ -746,9 +724,9 @@ def detect_segments_in_videos(
                 f, model=model, fps=fps, window=window, stride=stride, precision=precision,
                 importance_rule=params.importance, quiet=True,
             )  # fmt: skip
-            segs += segments_from_attention(out, params)
+            segs += segments_from_attention(out, params)  # one video's maps held at a time
             bar.update(1)
-    return _segments_to_dets(segs)
+    return TemporalDetections.from_segments(segs)
 
 
 def temporal_run_file(

@@ -19,7 +19,6 @@ The drawing itself is :mod:`attnviz.render.figures` and :mod:`attnviz.render.tab
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import warnings
@@ -30,15 +29,15 @@ import numpy as np
 
 from attnviz.errors import AttnvizError, InputError
 from attnviz.localize import LocalizeParams
-from attnviz.types import (
-    AttentionOutput,
-    Box,
-    EvalResult,
-    FrameDetections,
-    SpatialGroundTruth,
-    TemporalDetections,
-    TemporalGroundTruth,
+from attnviz.pipeline.scoring import (
+    SPATIAL_IOU,
+    TEMPORAL_TIOU,
+    ScoreProtocols,
+    match_video_key,
+    score_maps,
+    temporal_pr,
 )
+from attnviz.types import AttentionOutput, EvalResult, SpatialGroundTruth, TemporalGroundTruth
 
 __all__ = [
     "VIDEO_EXTENSIONS",
@@ -181,22 +180,10 @@ def load_frames(
     return got
 
 
-def _match_key(keys: Sequence[str], name: str) -> str | None:
-    """The ground-truth key of video ``name``: equal, or equal after the last ``/`` (UCF101-24
-    keys are ``Class/v_Class_g01_c01``), or equal without an extension."""
-    if name in keys:
-        return name
-    for k in keys:
-        base = k.rsplit("/", 1)[-1]
-        if base == name or os.path.splitext(base)[0] == name:
-            return k
-    return None
-
-
 def gt_boxes_for(gt: SpatialGroundTruth, video: str) -> dict[int, np.ndarray]:
     """Ground-truth boxes of ``video`` by 1-based frame number (``ndarray[k, 4]``, ``x1, y1, x2,
     y2`` pixels); empty when the video is not annotated."""
-    key = _match_key(list(gt.videos), video)
+    key = match_video_key(list(gt.videos), video)
     if key is None:
         return {}
     by_frame: dict[int, list[np.ndarray]] = {}
@@ -209,7 +196,7 @@ def gt_boxes_for(gt: SpatialGroundTruth, video: str) -> dict[int, np.ndarray]:
 def gt_segments_for(gt: TemporalGroundTruth, video: str) -> list[tuple[float, float]]:
     """Ground-truth ``(start, end)`` seconds of ``video`` (every class), in file order."""
     names = [str(v) for v in gt.video]
-    key = _match_key(sorted(set(names)), video)
+    key = match_video_key(sorted(set(names)), video)
     if key is None:
         return []
     return [(float(gt.start[i]), float(gt.end[i])) for i, v in enumerate(names) if v == key]
@@ -263,36 +250,7 @@ def explain_videos(
 
 
 # --------------------------------------------------------------------------------------------
-# evaluation with precision-recall curves
-
-
-def _label_lookup(model_names: Sequence[str], gt_names: Sequence[str]) -> dict[int, int]:
-    by_name = {n: k for k, n in enumerate(gt_names)}
-    return {k: by_name[n] for k, n in enumerate(model_names) if n in by_name}
-
-
-def _curve(hits: np.ndarray, npos: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(recall, precision)`` after each ranked detection, from hits in rank order."""
-    hits = np.asarray(hits, dtype=bool)
-    if len(hits) == 0 or npos == 0:
-        return np.zeros(0), np.zeros(0)
-    tp = np.cumsum(hits).astype(np.float64)
-    return tp / npos, tp / np.arange(1, len(hits) + 1)
-
-
-def _temporal_pr(result: EvalResult) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
-    """PR curves from the THUMOS evaluator's kept matches (``extra["matches"]``)."""
-    from attnviz.evaluate.thumos import IGNORED, TP
-
-    out = {}
-    for name, m in result.extra["matches"].items():
-        rank = np.argsort(-np.asarray(m.score), kind="stable")
-        curves = []
-        for i in range(m.status.shape[0]):
-            st = m.status[i, rank]
-            curves.append(_curve(st[st != IGNORED] == TP, m.npos))
-        out[name] = curves
-    return out
+# evaluation with precision-recall curves (the scoring itself: attnviz.pipeline.scoring)
 
 
 def evaluate_maps(
@@ -304,116 +262,27 @@ def evaluate_maps(
     temporal_protocol: str = "thumos14",
     frame_protocol: str = "act",
     video_protocol: str = "act",
-    tiou: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5),
-    iou: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.5),
+    tiou: Sequence[float] = TEMPORAL_TIOU,
+    iou: Sequence[float] = SPATIAL_IOU,
     only_covered: bool = True,
 ) -> dict[str, EvalResult]:
-    """Localize ``maps`` (:mod:`attnviz.localize`, the paper's rules) and score them.
-
-    Class names of the maps are matched to the ground truth's by name; video names to ground
-    truth keys by name (a UCF101-24 key ``Class/v_...`` matches ``v_...``).
+    """:func:`attnviz.pipeline.scoring.score_maps` with precision-recall curves, the figures'
+    evaluation: ``{"temporal" | "frame" | "video": EvalResult}``; ``extra["pr"]`` holds, for
+    the temporal and frame results, ``{class: [(recall [D], precision [D]) per threshold]}``.
 
     Args:
-        maps: attention of each video.
+        maps: attention of each video (video names matched to ground-truth keys by
+            :func:`~attnviz.pipeline.scoring.match_video_key`, classes by name).
         temporal_gt: gives the ``temporal`` result (segments, THUMOS14 protocols).
         spatial_gt: gives ``frame`` (per-frame boxes) and ``video`` (tubes) results.
         params: localization parameters (default: the paper's).
-        only_covered: score only the videos that have maps (the ground truth of other videos
-            would otherwise count as missed); a warning in each result says so.
-
-    Returns:
-        ``{"temporal" | "frame" | "video": EvalResult}``; ``extra["pr"]`` holds, for the
-        temporal and frame results, ``{class: [(recall [D], precision [D]) per threshold]}``.
+        only_covered: score only the videos that have maps; a warning in each result says so.
     """
-    from attnviz.localize import boxes_from_attention, segments_from_attention, tubes_from_attention
-
-    if not maps:
-        raise AttnvizError("no attention maps to evaluate")
-    if temporal_gt is None and spatial_gt is None:
-        raise AttnvizError("no ground truth given: nothing to evaluate against")
-    params = params or LocalizeParams()
-    results: dict[str, EvalResult] = {}
-    if temporal_gt is not None:
-        from attnviz.evaluate.thumos import evaluate_thumos
-
-        gt = temporal_gt
-        note = []
-        if only_covered:
-            names = [str(v) for v in gt.video]
-            keys = sorted(set(names) | set(gt.videos))
-            keep = {k for k in (_match_key(keys, o.video) for o in maps) if k is not None}
-            sel = np.asarray([v in keep for v in names], dtype=bool)
-            gt = dataclasses.replace(
-                gt, video=gt.video[sel], start=gt.start[sel], end=gt.end[sel],
-                label=gt.label[sel], videos=tuple(sorted(keep)),
-                ambiguous={k: v for k, v in gt.ambiguous.items() if k in keep},
-            )  # fmt: skip
-            note = [f"scored on the {len(keep)} videos that have maps"]
-        vids, starts, ends, labels, scores = [], [], [], [], []
-        keys = sorted(set(map(str, temporal_gt.video)) | set(temporal_gt.videos))
-        for o in maps:
-            lookup = _label_lookup(o.class_names, gt.class_names)
-            key = _match_key(keys, o.video) or o.video
-            for s in segments_from_attention(o, params):
-                if s.label in lookup:
-                    vids.append(key)
-                    starts.append(s.start)
-                    ends.append(s.end)
-                    labels.append(lookup[s.label])
-                    scores.append(s.score)
-        dets = TemporalDetections.from_arrays(vids, starts, ends, labels, scores)
-        r = evaluate_thumos(gt, dets, protocol=temporal_protocol, tiou=tiou, keep_matches=True)
-        pr = _temporal_pr(r)
-        extra = {k: v for k, v in r.extra.items() if k != "matches"}
-        extra["pr"] = pr
-        results["temporal"] = dataclasses.replace(r, extra=extra, warnings=tuple(note) + r.warnings)
-    if spatial_gt is not None:
-        from attnviz.evaluate.ucf24 import frame_map, match_frames, video_map
-
-        gt = spatial_gt
-        keys = list(gt.videos)
-        keyed = [(o, _match_key(keys, o.video)) for o in maps]
-        covered = sorted({k for _, k in keyed if k is not None})
-        if not covered:
-            raise AttnvizError(
-                f"none of the maps' videos ({', '.join(o.video for o in maps[:3])}, ...) is in "
-                f"the spatial ground truth {gt.source}"
-            )
-        note = []
-        if only_covered:
-            gt = dataclasses.replace(gt, test_videos=tuple(covered))
-            note = [f"scored on the {len(covered)} videos that have maps"]
-        split = "test" if only_covered else "all"
-        boxes: list[Box] = []
-        tubes = []
-        for o, key in keyed:
-            if key is None:
-                continue
-            lookup = _label_lookup(o.class_names, gt.labels)
-            for b in boxes_from_attention(o, params):
-                if b.label in lookup:
-                    boxes.append(dataclasses.replace(b, video=key, label=lookup[b.label]))
-            for t in tubes_from_attention(o, params):
-                if t.label in lookup:
-                    tubes.append(dataclasses.replace(t, video=key, label=lookup[t.label]))
-        dets = FrameDetections.from_arrays(
-            [b.video for b in boxes], [b.frame for b in boxes], [b.label for b in boxes],
-            [b.score for b in boxes],
-            np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], dtype=np.float64).reshape(-1, 4),
-        )  # fmt: skip
-        r = frame_map(gt, dets, protocol=frame_protocol, iou=iou, split=split)
-        thr = np.asarray(r.thresholds)
-        videos = list(gt.split(split))
-        pr = {}
-        for c, name in enumerate(gt.labels):
-            _, tp, n = match_frames(gt, dets, c, thr, frame_protocol, videos)
-            pr[name] = [_curve(tp[i], n) for i in range(len(thr))]
-        results["frame"] = dataclasses.replace(
-            r, extra={**r.extra, "pr": pr}, warnings=tuple(note) + r.warnings
-        )
-        v = video_map(gt, tubes, protocol=video_protocol, iou=iou, split=split)
-        results["video"] = dataclasses.replace(v, warnings=tuple(note) + v.warnings)
-    return results
+    protocols = ScoreProtocols(
+        temporal=temporal_protocol, frame=frame_protocol, video=video_protocol,
+        tiou=tuple(tiou), iou=tuple(iou), only_covered=only_covered, pr=True,
+    )  # fmt: skip
+    return score_maps(maps, [temporal_gt, spatial_gt], params, protocols)
 
 
 def pr_curves(result: EvalResult, threshold: float) -> dict:
@@ -439,7 +308,7 @@ def pr_curves(result: EvalResult, threshold: float) -> dict:
     if "pr" in result.extra:
         pr = result.extra["pr"]
     elif "matches" in result.extra:
-        pr = _temporal_pr(result)
+        pr = temporal_pr(result)
     else:
         raise AttnvizError(
             f"this {result.metric} result ({result.protocol}) holds no precision-recall data: "
