@@ -203,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     from attnviz.io.thumos import read_thumos_gt
     from attnviz.localize import LocalizeParams
     from attnviz.models import load_checkpoint
-    from attnviz.pipeline.scoring import sampled_gt
     from attnviz.pipeline.explain import default_checkpoint, explain_video
     from attnviz.pipeline.features import extract_features
+    from attnviz.pipeline.scoring import sampled_gt
     from attnviz.pipeline.train import load_recipe
 
     t_start = time.perf_counter()

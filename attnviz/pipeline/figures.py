@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from attnviz.errors import AttnvizError, InputError
+from attnviz.io.video import VIDEO_SUFFIXES, find_video, video_files
 from attnviz.localize import LocalizeParams
 from attnviz.pipeline.scoring import (
     SPATIAL_IOU,
@@ -40,7 +41,6 @@ from attnviz.pipeline.scoring import (
 from attnviz.types import AttentionOutput, EvalResult, SpatialGroundTruth, TemporalGroundTruth
 
 __all__ = [
-    "VIDEO_EXTENSIONS",
     "evaluate_maps",
     "explain_videos",
     "find_video",
@@ -54,8 +54,6 @@ __all__ = [
     "write_figures",
     "write_report",
 ]
-
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".mpeg", ".mpg", ".webm")
 
 
 # --------------------------------------------------------------------------------------------
@@ -113,18 +111,6 @@ def read_ground_truth(
     if temporal:
         return read_thumos_gt(p, subset=subset, classes=classes)
     return read_spatial_gt(p)
-
-
-def find_video(name: str, folder: str | os.PathLike[str]) -> Path | None:
-    """The video file ``<name>.<ext>`` in ``folder`` or in its ``videos/`` subfolder (the layout
-    of ``attnviz synth``), or ``None``."""
-    root = Path(folder)
-    for base in (root, root / "videos"):
-        for ext in VIDEO_EXTENSIONS:
-            for cand in (base / f"{name}{ext}", base / f"{name}{ext.upper()}"):
-                if cand.is_file():
-                    return cand
-    return None
 
 
 def load_frames(
@@ -238,9 +224,9 @@ def explain_videos(
         root = Path(videos)
         if (root / "videos").is_dir():
             root = root / "videos"
-        files = sorted(p for p in root.iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
+        files = video_files(root)
         if not files:
-            raise AttnvizError(f"{root}: no video file ({', '.join(VIDEO_EXTENSIONS)})")
+            raise AttnvizError(f"{root}: no video file ({', '.join(VIDEO_SUFFIXES)})")
     else:
         files = [Path(videos)] if isinstance(videos, str | os.PathLike) else list(map(Path, videos))
     if limit is not None:
@@ -391,44 +377,17 @@ def write_figures(
         ``{"out": str, "files": [names], "results": {metric: EvalResult}, "notes": [str]}``.
     """
     from attnviz.io.atomic import output_dir
-    from attnviz.localize import boxes_from_attention
-    from attnviz.render.figures import (
-        paper_style,
-        plot_localization,
-        plot_map_vs_threshold,
-        plot_pr_curves,
-        plot_spatiotemporal,
-        plot_temporal_attention,
-        select_box_frames,
-        select_frames,
-    )
+    from attnviz.render.figures import paper_style
 
     bad = [f for f in formats if f not in ("png", "pdf", "svg")]
     if bad or not formats:
         raise AttnvizError(f"--format takes png, pdf or svg, got {', '.join(bad) or 'nothing'}")
     params = params or LocalizeParams()
-    if isinstance(maps, Sequence) and maps and isinstance(maps[0], AttentionOutput):
-        records = list(maps)
-    else:
-        records = load_maps(maps)  # type: ignore[arg-type]
-    records.sort(key=lambda o: o.video)
+    records = _records(maps)
     if video is not None and len(records) != 1:
         raise AttnvizError(f"--video goes with one maps file, got {len(records)}: use --videos DIR")
-    temporal_gt = spatial_gt = None
-    for g in gt:
-        truth = read_ground_truth(g, subset=subset, classes=classes)
-        if isinstance(truth, TemporalGroundTruth):
-            temporal_gt = truth
-        else:
-            spatial_gt = truth
-    if isinstance(examples, int):
-        chosen = records[: max(0, examples)]
-    else:
-        by_name = {o.video: o for o in records}
-        unknown = [n for n in examples if n not in by_name]
-        if unknown:
-            raise AttnvizError(f"--example {unknown[0]!r}: no maps for this video")
-        chosen = [by_name[n] for n in examples]
+    temporal_gt, spatial_gt = _read_ground_truths(gt, subset, classes)
+    chosen = _examples(records, examples)
     notes: list[str] = []
     out_path = Path(out_dir)
     files: list[str] = []
@@ -439,62 +398,122 @@ def write_figures(
             else {}
         )
         for o in chosen:
-            name = _safe_name(o.video)
-            pred = boxes_from_attention(o, params)
-            gtb = gt_boxes_for(spatial_gt, o.video) if spatial_gt is not None else None
-            segs = gt_segments_for(temporal_gt, o.video) if temporal_gt is not None else []
             src = Path(video) if video is not None else None
             if src is None and videos is not None:
                 src = find_video(o.video, videos)
                 if src is None:
                     notes.append(f"{o.video}: no video file in {videos}; frames drawn gray")
-            frames = None
-            if src is not None:
-                sel = select_frames(o, num)
-                box_sel = select_box_frames(o, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
-                wanted = sorted({int(o.frame_indices[t]) for t in (*sel, *box_sel)})
-                frames = load_frames(src, o, frame_numbers=wanted)
-            fig, _ = plot_spatiotemporal(o, frames, num=num)
-            files += _save(fig, tmp / f"fig4_{name}", formats)
-            fig, _ = plot_localization(o, frames, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
-            files += _save(fig, tmp / f"fig5_{name}", formats)
-            fig, _ = plot_temporal_attention(
-                o, frames, gt_segments=segs, num=num, threshold=params.threshold,
-                normalise=params.importance_norm,
-            )  # fmt: skip
-            files += _save(fig, tmp / f"fig6_{name}", formats)
+            files += _example_figures(tmp, o, src, spatial_gt, temporal_gt, params, num, formats)
         if video is None and videos is None and chosen:
             notes.append("no --video/--videos given: frames drawn as gray canvases")
-        for metric, r in results.items():
-            if "pr" in r.extra:
-                thr = pr_threshold
-                if thr is None:
-                    thr = 0.3 if metric == "temporal" else 0.1
-                if not any(abs(t - thr) < 1e-9 for t in r.thresholds):
-                    raise AttnvizError(
-                        f"--pr-threshold {thr:g} is not one of the evaluated thresholds "
-                        f"{', '.join(f'{t:g}' for t in r.thresholds)}"
-                    )
-                sym = "tIoU" if metric == "temporal" else "IoU"
-                label = "temporal" if metric == "temporal" else f"{metric}-mAP"
-                fig, _ = plot_pr_curves(
-                    pr_curves(r, thr), title=f"{label}, {r.protocol}, {sym} = {thr:g}"
-                )
-                files += _save(fig, tmp / f"pr_{metric}", formats)
-            from attnviz.io.atomic import atomic_write_text
-
-            atomic_write_text(tmp / f"eval_{metric}.json", json.dumps(r.to_dict(), indent=2) + "\n")
-            files.append(f"eval_{metric}.json")
-        if "temporal" in results:
-            fig, _ = plot_map_vs_threshold({"attention": results["temporal"]})
-            files += _save(fig, tmp / "map_temporal", formats)
-        spatial = {f"{m}-mAP": results[m] for m in ("frame", "video") if m in results}
-        if spatial:
-            fig, _ = plot_map_vs_threshold(spatial, title="Spatial localization (attention)")
-            files += _save(fig, tmp / "map_spatial", formats)
+        files += _result_figures(tmp, results, pr_threshold, formats)
     for r in results.values():
         notes += [f"[{r.metric}] {w}" for w in r.warnings]
     return {"out": str(out_path), "files": files, "results": results, "notes": notes}
+
+
+def _records(maps) -> list[AttentionOutput]:
+    """Records as given, or read by :func:`load_maps`; sorted by video."""
+    if isinstance(maps, Sequence) and maps and isinstance(maps[0], AttentionOutput):
+        records = list(maps)
+    else:
+        records = load_maps(maps)  # type: ignore[arg-type]
+    records.sort(key=lambda o: o.video)
+    return records
+
+
+def _read_ground_truths(gt, subset, classes):
+    """``(temporal, spatial)`` ground truth of the files ``gt`` (the last of each kind)."""
+    temporal_gt = spatial_gt = None
+    for g in gt:
+        truth = read_ground_truth(g, subset=subset, classes=classes)
+        if isinstance(truth, TemporalGroundTruth):
+            temporal_gt = truth
+        else:
+            spatial_gt = truth
+    return temporal_gt, spatial_gt
+
+
+def _examples(records: list[AttentionOutput], examples: int | Sequence[str]):
+    """The first ``examples`` records, or those of the videos named."""
+    if isinstance(examples, int):
+        return records[: max(0, examples)]
+    by_name = {o.video: o for o in records}
+    unknown = [n for n in examples if n not in by_name]
+    if unknown:
+        raise AttnvizError(f"--example {unknown[0]!r}: no maps for this video")
+    return [by_name[n] for n in examples]
+
+
+def _example_figures(
+    tmp: Path, o: AttentionOutput, src, spatial_gt, temporal_gt, params, num, formats
+) -> list[str]:
+    """Figs. 4, 5 and 6 of one video (frames from ``src``, gray canvases without it)."""
+    from attnviz.localize import boxes_from_attention
+    from attnviz.render.figures import (
+        plot_localization,
+        plot_spatiotemporal,
+        plot_temporal_attention,
+        select_box_frames,
+        select_frames,
+    )
+
+    name = _safe_name(o.video)
+    pred = boxes_from_attention(o, params)
+    gtb = gt_boxes_for(spatial_gt, o.video) if spatial_gt is not None else None
+    segs = gt_segments_for(temporal_gt, o.video) if temporal_gt is not None else []
+    frames = None
+    if src is not None:
+        sel = select_frames(o, num)
+        box_sel = select_box_frames(o, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
+        wanted = sorted({int(o.frame_indices[t]) for t in (*sel, *box_sel)})
+        frames = load_frames(src, o, frame_numbers=wanted)
+    files = []
+    fig, _ = plot_spatiotemporal(o, frames, num=num)
+    files += _save(fig, tmp / f"fig4_{name}", formats)
+    fig, _ = plot_localization(o, frames, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
+    files += _save(fig, tmp / f"fig5_{name}", formats)
+    fig, _ = plot_temporal_attention(
+        o, frames, gt_segments=segs, num=num, threshold=params.threshold,
+        normalise=params.importance_norm,
+    )  # fmt: skip
+    files += _save(fig, tmp / f"fig6_{name}", formats)
+    return files
+
+
+def _result_figures(tmp: Path, results, pr_threshold, formats) -> list[str]:
+    """Precision-recall curves, mAP against threshold and ``eval_<metric>.json`` of every
+    result."""
+    from attnviz.io.atomic import atomic_write_text
+    from attnviz.render.figures import plot_map_vs_threshold, plot_pr_curves
+
+    files = []
+    for metric, r in results.items():
+        if "pr" in r.extra:
+            thr = pr_threshold
+            if thr is None:
+                thr = 0.3 if metric == "temporal" else 0.1
+            if not any(abs(t - thr) < 1e-9 for t in r.thresholds):
+                raise AttnvizError(
+                    f"--pr-threshold {thr:g} is not one of the evaluated thresholds "
+                    f"{', '.join(f'{t:g}' for t in r.thresholds)}"
+                )
+            sym = "tIoU" if metric == "temporal" else "IoU"
+            label = "temporal" if metric == "temporal" else f"{metric}-mAP"
+            fig, _ = plot_pr_curves(
+                pr_curves(r, thr), title=f"{label}, {r.protocol}, {sym} = {thr:g}"
+            )
+            files += _save(fig, tmp / f"pr_{metric}", formats)
+        atomic_write_text(tmp / f"eval_{metric}.json", json.dumps(r.to_dict(), indent=2) + "\n")
+        files.append(f"eval_{metric}.json")
+    if "temporal" in results:
+        fig, _ = plot_map_vs_threshold({"attention": results["temporal"]})
+        files += _save(fig, tmp / "map_temporal", formats)
+    spatial = {f"{m}-mAP": results[m] for m in ("frame", "video") if m in results}
+    if spatial:
+        fig, _ = plot_map_vs_threshold(spatial, title="Spatial localization (attention)")
+        files += _save(fig, tmp / "map_spatial", formats)
+    return files
 
 
 def write_report(
