@@ -504,9 +504,9 @@ def format_classify(
         lines += [f"{n}," + ",".join(f"{a:.6f}" for a in r.accuracy) for n, r in results]
         return "\n".join(lines) + "\n"
     if fmt == "markdown":
-        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(out) + "\n"
+        from attnviz.report import markdown_table
+
+        return markdown_table(head, rows) + "\n"
     if fmt != "table":
         raise ParameterError("format", f"must be table, json, csv or markdown, got {fmt!r}")
     widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
