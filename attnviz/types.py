@@ -30,6 +30,7 @@ __all__ = [
     "Box",
     "EvalResult",
     "FrameDetections",
+    "KeyframeBoxes",
     "GTTube",
     "Segment",
     "SpatialGroundTruth",
@@ -384,17 +385,61 @@ class EvalResult:
         """The JSON layout scripts depend on (``tiou`` for temporal, ``iou`` for spatial)."""
         key = "tiou" if self.metric == "temporal" else "iou"
         out: dict[str, Any] = {}
-        if self.metric != "temporal":
+        if self.metric not in ("temporal", "keyframe"):
             out["metric"] = self.metric
         out["protocol"] = self.protocol
         out[key] = [float(t) for t in self.thresholds]
+        if self.metric == "keyframe":  # AVA: a class without ground truth has no AP (null)
+            out["mAP"] = [_or_none(v) for v in self.mAP]
+            out["AP"] = {
+                name: [_or_none(v) for v in self.ap[k]] for k, name in enumerate(self.class_names)
+            }
+            return out
         out["mAP"] = [float(v) for v in self.mAP]
         out["AP"] = {
             name: [float(v) for v in self.ap[k]] for k, name in enumerate(self.class_names)
         }
+        if "average_mAP" in self.extra:  # ActivityNet-1.3: the mean over the thresholds
+            out["average_mAP"] = float(self.extra["average_mAP"])
         return out
+
+
+def _or_none(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
 
 
 def as_str_tuple(names: Sequence[str]) -> tuple[str, ...]:
     """``tuple(str(n) for n in names)`` (helper for building records)."""
     return tuple(str(n) for n in names)
+
+
+@dataclass(frozen=True)
+class KeyframeBoxes:
+    """Boxes on AVA keyframes (ground truth or detections), in file order.
+
+    Attributes:
+        video (ndarray[N] object): video id as written.
+        timestamp (ndarray[N] float64): keyframe time in seconds (``0902`` and ``902.0`` read
+            as 902.0; AVA-Kinetics' fractional times as written).
+        key (ndarray[N] object): the keyframe key ``"video,%.6f"`` of the official evaluator.
+        box (ndarray[N, 4] float64): ``x1, y1, x2, y2`` as written (AVA: normalised to [0, 1]);
+            ``nan`` on a row that only names a keyframe.
+        label (ndarray[N] int64): action id; ``-1`` on a row that only names a keyframe
+            (``video,timestamp``: a keyframe with no action, still part of the ground truth).
+        score (ndarray[N] float64): the 8th column (detections: the score; ground truth: the
+            person id), ``1.0`` where the row has 7 columns.
+        line (ndarray[N] int64): 1-based line in the file, for messages.
+        source (str): the file they came from.
+    """
+
+    video: np.ndarray
+    timestamp: np.ndarray
+    key: np.ndarray
+    box: np.ndarray
+    label: np.ndarray
+    score: np.ndarray
+    line: np.ndarray
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.video)
