@@ -43,6 +43,9 @@ __all__ = [
     "write_ava_detections",
 ]
 
+# pandas < 3 needs the round-trip parser for the double nearest to each decimal; pandas 3 parses
+# exactly by default (and deprecates the option)
+_EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 _FIELDS = ("video_id", "timestamp", "x1", "y1", "x2", "y2", "action_id", "score")
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
@@ -169,7 +172,7 @@ def read_ava_boxes(path: str | os.PathLike[str]) -> KeyframeBoxes:
             dtype={0: str, 1: str},
             keep_default_na=False,
             na_values=[""],
-            float_precision="round_trip",
+            **_EXACT_FLOATS,
             skip_blank_lines=True,
             skipinitialspace=False,
         )
@@ -178,7 +181,7 @@ def read_ava_boxes(path: str | os.PathLike[str]) -> KeyframeBoxes:
         raise InputError(f"{path}: not an AVA CSV file") from None
     n = len(df)
     nums = df.iloc[:, 2:9]
-    numeric = all(np.issubdtype(nums[c].dtype, np.number) for c in nums.columns)
+    numeric = all(pd.api.types.is_numeric_dtype(nums[c].dtype) for c in nums.columns)
     if not numeric:
         _slow_check(text, path)
         raise InputError(f"{path}: not an AVA CSV file (a column is not numeric)")
