@@ -421,7 +421,6 @@ class KeyframeBoxes:
         video (ndarray[N] object): video id as written.
         timestamp (ndarray[N] float64): keyframe time in seconds (``0902`` and ``902.0`` read
             as 902.0; AVA-Kinetics' fractional times as written).
-        key (ndarray[N] object): the keyframe key ``"video,%.6f"`` of the official evaluator.
         box (ndarray[N, 4] float64): ``x1, y1, x2, y2`` as written (AVA: normalised to [0, 1]);
             ``nan`` on a row that only names a keyframe.
         label (ndarray[N] int64): action id; ``-1`` on a row that only names a keyframe
@@ -430,11 +429,13 @@ class KeyframeBoxes:
             person id), ``1.0`` where the row has 7 columns.
         line (ndarray[N] int64): 1-based line in the file, for messages.
         source (str): the file they came from.
+
+    The keyframe key of the official evaluator, ``"video,%.6f"``, is :attr:`key` (built on
+    demand; evaluators compare video and ``"%.6f"`` text through integer codes).
     """
 
     video: np.ndarray
     timestamp: np.ndarray
-    key: np.ndarray
     box: np.ndarray
     label: np.ndarray
     score: np.ndarray
@@ -443,3 +444,13 @@ class KeyframeBoxes:
 
     def __len__(self) -> int:
         return len(self.video)
+
+    @property
+    def key(self) -> np.ndarray:
+        """``ndarray[N] object``: ``"video,%.6f"`` keys (the timestamp as the official key)."""
+        uniq, inv = np.unique(self.timestamp, return_inverse=True)
+        text = np.asarray(["%.6f" % t for t in uniq.tolist()], dtype=object)  # noqa: UP031
+        return np.asarray(
+            [f"{v},{t}" for v, t in zip(self.video.tolist(), text[inv.reshape(-1)].tolist())],
+            dtype=object,
+        )

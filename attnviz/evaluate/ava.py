@@ -107,6 +107,26 @@ class KeyframeMatch:
 
 
 # --------------------------------------------------------------------------- reader's order
+def _dense(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Ascending dense rank of each value and the number of distinct values."""
+    uniq, inv = np.unique(values, return_inverse=True)
+    return inv.reshape(-1).astype(np.int64), max(len(uniq), 1)
+
+
+def _order(*columns: tuple[np.ndarray, int]) -> np.ndarray:
+    """Indices sorting by ``columns`` (most significant first), each a non-negative integer
+    array with its bound: one int64 key and one sort where it fits, else ``np.lexsort``. The
+    callers' keys are distinct wherever their order matters, so the sort need not be stable."""
+    total = 1
+    for _, size in columns:
+        total *= int(size)
+    if total < 2**62:
+        key = np.zeros(len(columns[0][0]), dtype=np.int64)
+        for col, size in columns:
+            key = key * np.int64(size) + col
+        return np.argsort(key)
+    return np.lexsort(tuple(col for col, _ in reversed(columns)))
+
 def _heap_order(rows: list[tuple], capacity: int) -> list[int]:
     """Indices of ``rows`` (``(score, action, y1, x1, y2, x2)`` tuples in file order) that the
     official reader keeps, in the order it lists them: a heap bounded to ``capacity``
@@ -158,19 +178,23 @@ def _reader_order(
     score = boxes.score[rows]
     label = boxes.label[rows]
     counts = np.bincount(key)
-    # keyframes needing the heap: a (keyframe, class, score) or, where the keyframe overflows,
-    # a (keyframe, score) seen twice
-    df = pd.DataFrame({"k": key, "c": label, "s": score})
-    dup_cls = df.duplicated(["k", "c", "s"], keep=False).to_numpy()
-    over = counts[key] > capacity if capacity >= 1 else np.zeros(n, dtype=bool)
-    dup_key = df.duplicated(["k", "s"], keep=False).to_numpy() & over
+    # rows by keyframe, descending score (then class): the order of the sorted keyframes, and
+    # neighbours show equal scores
+    s_rank, n_s = _dense(-score)
+    o = _order((key, len(counts)), (s_rank, n_s), (label, int(label.max()) + 1))
+    ko, so, lo = key[o], score[o], label[o]
+    same = (ko[1:] == ko[:-1]) & (so[1:] == so[:-1])
+    # keyframes needing the heap: a (keyframe, class, score) seen twice, or a (keyframe, score)
+    # seen twice in a keyframe that overflows
+    dup_cls = same & (lo[1:] == lo[:-1])
     sim_key = np.zeros(len(counts), dtype=bool)
-    sim_key[key[dup_cls | dup_key]] = True
+    sim_key[ko[1:][dup_cls]] = True
+    if capacity >= 1:
+        sim_key[ko[1:][same & (counts[ko[1:]] > capacity)]] = True
+    if sim_key.any():
+        o = o[~sim_key[ko]]
+        ko = key[o]
     sim = sim_key[key]
-    # sorted keyframes: descending score within the keyframe
-    fast = np.flatnonzero(~sim)
-    o = fast[np.lexsort((-score[fast], key[fast]))]
-    ko = key[o]
     start = np.ones(len(o), dtype=bool)
     start[1:] = ko[1:] != ko[:-1]
     first = np.flatnonzero(start)
@@ -192,6 +216,26 @@ def _reader_order(
 
 
 # --------------------------------------------------------------------------- selection
+def _keyframe_codes(gt: KeyframeBoxes, dets: KeyframeBoxes) -> tuple[np.ndarray, list[str]]:
+    """Keyframe code of every row of ``gt`` then ``dets`` (equal official keys, equal codes),
+    and the key of each code (``"video,%.6f"``). Keys are built only once per keyframe."""
+    v_codes, v_uniq = pd.factorize(
+        pd.Series(np.concatenate([gt.video, dets.video]), dtype=object), sort=False
+    )
+    t_codes, t_uniq = pd.factorize(np.concatenate([gt.timestamp, dets.timestamp]), sort=False)
+    text = pd.Series(["%.6f" % t for t in np.asarray(t_uniq).tolist()], dtype=object)  # noqa: UP031
+    tt_codes, tt_uniq = pd.factorize(text, sort=False)  # floats with one key text: one code
+    n_t = max(len(tt_uniq), 1)
+    pair = v_codes.astype(np.int64) * n_t + tt_codes[t_codes]
+    codes, pairs = pd.factorize(pair, sort=False)
+    v_names = np.asarray(v_uniq, dtype=object)
+    t_names = np.asarray(tt_uniq, dtype=object)
+    keys = [
+        f"{v},{t}"
+        for v, t in zip(v_names[pairs // n_t].tolist(), t_names[pairs % n_t].tolist(), strict=True)
+    ]
+    return codes.astype(np.int64), keys
+
 @dataclass(frozen=True)
 class _Selection:
     det: np.ndarray  # [D] rows of the detection file taking part
@@ -214,13 +258,11 @@ def select_detections(
     """Apply the official reader's rules to both files (see the module docstring)."""
     params = params or AVAParams()
     ids = np.asarray(sorted(set(int(i) for i in class_ids)), dtype=np.int64)
-    codes, uniq = pd.factorize(
-        pd.Series(np.concatenate([gt.key, dets.key]), dtype=object), sort=False
-    )
+    codes, uniq = _keyframe_codes(gt, dets)
     g_code, d_code = codes[: len(gt)], codes[len(gt) :]
     excluded = np.zeros(len(uniq), dtype=bool)
     if exclusions:
-        excluded = pd.Index(uniq).isin(list(exclusions))
+        excluded = np.asarray([k in exclusions for k in uniq], dtype=bool)
     included = np.zeros(len(uniq), dtype=bool)
     included[g_code] = True
     included &= ~excluded
@@ -364,14 +406,12 @@ def match_keyframes(
 
 
 # --------------------------------------------------------------------------- AP
-def _class_ap(m: KeyframeMatch, sel: np.ndarray, npos: int) -> float:
-    # np.argsort(scores)[::-1] with a stable sort, over the keyframes in the reader's order
-    o = np.lexsort((m.position[sel], m.keyframe_order[sel], m.score[sel]))[::-1]
-    hits = m.tp[sel][o]
-    tp = np.cumsum(hits).astype(float)
-    fp = np.cumsum(~hits).astype(float)
+def _class_ap(hits: np.ndarray, npos: int) -> float:
+    """All-point AP of one class's ranked true positives ``hits [D] bool``."""
     if len(hits) == 0:
         return 0.0
+    tp = np.cumsum(hits).astype(float)
+    fp = np.cumsum(~hits).astype(float)
     return ap_all_points(tp / npos, tp / (tp + fp))
 
 
@@ -403,14 +443,26 @@ def evaluate_ava(
         raise InputError("the label map has no class")
     m = match_keyframes(gt, dets, ids, exclusions=exclusions, params=params)
     per_id = np.full(max(ids), np.nan)  # the official array: ids 1..max, nan without GT
-    order = np.argsort(m.label, kind="stable")
+    # per class, np.argsort(scores)[::-1] with a stable sort over the keyframes in the reader's
+    # order: descending score, then the later keyframe, then the later position
+    s_rank, n_s = _dense(-m.score)
+    n_k = int(m.keyframe_order.max(initial=0)) + 1
+    n_p = int(m.position.max(initial=0)) + 1
+    order = _order(
+        (m.label, max(ids) + 1),
+        (s_rank, n_s),
+        (n_k - 1 - m.keyframe_order, n_k),
+        (n_p - 1 - m.position, n_p),
+    )
     lab_sorted = m.label[order]
-    for cid in ids:
+    hits_sorted = m.tp[order]
+    sids = sorted(ids)
+    bounds = np.searchsorted(lab_sorted, np.asarray([*sids, sids[-1] + 1]))
+    for j, cid in enumerate(sids):
         npos = m.npos[cid]
         if npos == 0:
             continue
-        b, e = np.searchsorted(lab_sorted, [cid, cid + 1])
-        per_id[cid - 1] = _class_ap(m, order[b:e], npos)
+        per_id[cid - 1] = _class_ap(hits_sorted[bounds[j] : bounds[j + 1]], npos)
     with np.errstate(invalid="ignore"):
         m_ap = float(np.nanmean(per_id)) if np.isfinite(per_id).any() else float("nan")
     ap = np.asarray([[per_id[i - 1]] for i in ids], dtype=np.float64).reshape(len(ids), 1)

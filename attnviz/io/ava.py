@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from attnviz.errors import InputError
-from attnviz.io.textfiles import read_text
+from attnviz.io.textfiles import read_bytes, read_text
 from attnviz.types import KeyframeBoxes
 
 __all__ = [
@@ -100,32 +100,38 @@ def keyframe_key(video: str, timestamp: str | float) -> str:
     return "%s,%.6f" % (video, float(Decimal(str(timestamp).strip())))  # noqa: UP031
 
 
-def _timestamps(tokens: np.ndarray, path, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(seconds [N] float64, "%.6f" text [N] object)`` of the timestamp column."""
-    uniq, inv = np.unique(tokens.astype(str), return_inverse=True)
+def _timestamps(tokens: np.ndarray, path, lines: np.ndarray) -> np.ndarray:
+    """Seconds (float64) of the timestamp column, each distinct text read as a decimal once."""
+    codes, uniq = pd.factorize(pd.Series(tokens, dtype=object), sort=False)
     secs = np.empty(len(uniq))
-    text = np.empty(len(uniq), dtype=object)
     for i, tok in enumerate(uniq.tolist()):
         try:
-            value = Decimal(tok.strip())
+            value = Decimal(str(tok).strip())
         except InvalidOperation:
             value = None
         if value is None or not value.is_finite():
-            row = int(np.flatnonzero(inv == i)[0])
+            row = int(np.flatnonzero(codes == i)[0])
             raise InputError(
                 f'{path}, line {lines[row]}, field "timestamp": {tok!r} is not a number'
             )
         secs[i] = float(value)
-        text[i] = "%.6f" % secs[i]  # noqa: UP031 - the official key format
-    return secs[inv.reshape(-1)], text[inv.reshape(-1)]
+    return secs[codes]
 
 
 # --------------------------------------------------------------------------- boxes
-def _line_numbers(text: str, n: int) -> np.ndarray:
+def _text(data: bytes, path) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a UTF-8 text file (byte {exc.start})") from None
+
+
+def _line_numbers(data: bytes, n: int) -> np.ndarray:
     """1-based line of each non-blank row (pandas skips blank lines)."""
-    lines = text.splitlines()
-    if len(lines) == n:
+    t = data.replace(b"\r\n", b"\n") if b"\r" in data else data
+    if not t.startswith(b"\n") and b"\n\n" not in t and t.count(b"\n") in (n, n - 1):
         return np.arange(1, n + 1, dtype=np.int64)
+    lines = _text(data, "").splitlines()
     return np.asarray([i for i, ln in enumerate(lines, 1) if ln.strip()], dtype=np.int64)[:n]
 
 
@@ -161,57 +167,59 @@ def read_ava_boxes(path: str | os.PathLike[str]) -> KeyframeBoxes:
         InputError: a row with another number of fields, a field that is not a number (the
             action id: not an integer), a NaN or infinite value, naming the file and line.
     """
-    text = read_text(path)
-    if not text.strip():
+    data = read_bytes(path)
+    if not data or data.isspace():
         return _empty_boxes(str(path))
     try:
         df = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(data),
             header=None,
             names=list(range(9)),
-            dtype={0: str, 1: str},
+            dtype={0: str},
+            encoding="utf-8-sig",
             keep_default_na=False,
             na_values=[""],
             **_EXACT_FLOATS,
             skip_blank_lines=True,
             skipinitialspace=False,
         )
-    except (pd.errors.ParserError, ValueError):
-        _slow_check(text, path)
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        _slow_check(_text(data, path), path)
         raise InputError(f"{path}: not an AVA CSV file") from None
     n = len(df)
-    nums = df.iloc[:, 2:9]
+    nums = df.iloc[:, 1:9]
     numeric = all(pd.api.types.is_numeric_dtype(nums[c].dtype) for c in nums.columns)
-    if not numeric:
+    if not numeric:  # a field that is not a number (or a timestamp the slow path may accept)
+        text = _text(data, path)
         _slow_check(text, path)
-        raise InputError(f"{path}: not an AVA CSV file (a column is not numeric)")
-    vals = nums.to_numpy(dtype=np.float64)
+        return _read_slow_timestamps(df, text, path)
+    allv = nums.to_numpy(dtype=np.float64)
+    secs, vals = allv[:, 0], allv[:, 1:]
     present = ~np.isnan(vals)
     ok = ~present[:, 6] & (present[:, :5].all(axis=1) | ~present[:, :6].any(axis=1))
     video = df[0].to_numpy(dtype=object)
-    ts_tok = df[1].to_numpy(dtype=object)
-    if not ok.all() or pd.isna(video).any() or pd.isna(ts_tok).any():
-        _slow_check(text, path)
+    if not ok.all() or df[0].hasnans or np.isnan(secs).any():
+        _slow_check(_text(data, path), path)
         raise InputError(f"{path}: a row has a missing field")
-    lines = _line_numbers(text, n)
+    lines = _line_numbers(data, n)
+    if not np.isfinite(secs).all():
+        r = int(np.flatnonzero(~np.isfinite(secs))[0])
+        raise InputError(f'{path}, line {lines[r]}, field "timestamp": {secs[r]!r} is not finite')
     boxed = present[:, 0]
     label_f = vals[:, 4]
     if boxed.any() and (label_f[boxed] != np.round(label_f[boxed])).any():
-        _slow_check(text, path)
+        _slow_check(_text(data, path), path)
     finite = np.isfinite(vals[:, :6]) | ~present[:, :6]
     if not finite.all():
         r, c = np.argwhere(~finite)[0]
         raise InputError(
             f'{path}, line {lines[r]}, field "{_FIELDS[2 + c]}": {vals[r, c]!r} is not finite'
         )
-    secs, ts_text = _timestamps(ts_tok, path, lines)
-    key = _join_keys(video, ts_text)
     label = np.where(boxed, np.nan_to_num(label_f, nan=-1.0), -1.0).astype(np.int64)
     score = np.where(present[:, 5], vals[:, 5], 1.0)
     return KeyframeBoxes(
         video=video,
         timestamp=secs,
-        key=key,
         box=np.ascontiguousarray(vals[:, :4]),
         label=label,
         score=score,
@@ -220,16 +228,34 @@ def read_ava_boxes(path: str | os.PathLike[str]) -> KeyframeBoxes:
     )
 
 
-def _join_keys(video: np.ndarray, ts_text: np.ndarray) -> np.ndarray:
-    pairs = pd.Series(video, dtype=object) + "," + pd.Series(ts_text, dtype=object)
-    return pairs.to_numpy(dtype=object)
+def _read_slow_timestamps(df: pd.DataFrame, text: str, path) -> KeyframeBoxes:
+    """Rows that passed the field check but whose timestamps pandas did not read as numbers:
+    read the timestamp column as decimals, the rest as numbers."""
+    df = pd.read_csv(
+        io.StringIO(text), header=None, names=list(range(9)), dtype={0: str, 1: str},
+        keep_default_na=False, na_values=[""], skip_blank_lines=True, **_EXACT_FLOATS,
+    )  # fmt: skip
+    n = len(df)
+    lines = _line_numbers(text.encode("utf-8"), n)
+    secs = _timestamps(df[1].to_numpy(dtype=object), path, lines)
+    vals = df.iloc[:, 2:9].to_numpy(dtype=np.float64)
+    present = ~np.isnan(vals)
+    boxed = present[:, 0]
+    return KeyframeBoxes(
+        video=df[0].to_numpy(dtype=object),
+        timestamp=secs,
+        box=np.ascontiguousarray(vals[:, :4]),
+        label=np.where(boxed, np.nan_to_num(vals[:, 4], nan=-1.0), -1.0).astype(np.int64),
+        score=np.where(present[:, 5], vals[:, 5], 1.0),
+        line=lines,
+        source=str(path),
+    )
 
 
 def _empty_boxes(source: str) -> KeyframeBoxes:
     return KeyframeBoxes(
         video=np.zeros(0, dtype=object),
         timestamp=np.zeros(0),
-        key=np.zeros(0, dtype=object),
         box=np.zeros((0, 4)),
         label=np.zeros(0, dtype=np.int64),
         score=np.zeros(0),
