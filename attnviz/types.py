@@ -450,7 +450,6 @@ class KeyframeBoxes:
         """``ndarray[N] object``: ``"video,%.6f"`` keys (the timestamp as the official key)."""
         uniq, inv = np.unique(self.timestamp, return_inverse=True)
         text = np.asarray(["%.6f" % t for t in uniq.tolist()], dtype=object)  # noqa: UP031
-        return np.asarray(
-            [f"{v},{t}" for v, t in zip(self.video.tolist(), text[inv.reshape(-1)].tolist())],
-            dtype=object,
-        )
+        times = text[inv.reshape(-1)].tolist()
+        keys = [f"{v},{t}" for v, t in zip(self.video.tolist(), times, strict=True)]
+        return np.asarray(keys, dtype=object)

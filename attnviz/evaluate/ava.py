@@ -127,6 +127,7 @@ def _order(*columns: tuple[np.ndarray, int]) -> np.ndarray:
         return np.argsort(key)
     return np.lexsort(tuple(col for col, _ in reversed(columns)))
 
+
 def _heap_order(rows: list[tuple], capacity: int) -> list[int]:
     """Indices of ``rows`` (``(score, action, y1, x1, y2, x2)`` tuples in file order) that the
     official reader keeps, in the order it lists them: a heap bounded to ``capacity``
@@ -235,6 +236,7 @@ def _keyframe_codes(gt: KeyframeBoxes, dets: KeyframeBoxes) -> tuple[np.ndarray,
         for v, t in zip(v_names[pairs // n_t].tolist(), t_names[pairs % n_t].tolist(), strict=True)
     ]
     return codes.astype(np.int64), keys
+
 
 @dataclass(frozen=True)
 class _Selection:
