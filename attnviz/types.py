@@ -30,6 +30,7 @@ __all__ = [
     "Box",
     "EvalResult",
     "FrameDetections",
+    "KeyframeBoxes",
     "GTTube",
     "Segment",
     "SpatialGroundTruth",
@@ -435,12 +436,66 @@ class EvalResult:
         """The JSON layout scripts depend on (``tiou`` for temporal, ``iou`` for spatial)."""
         key = "tiou" if self.metric == "temporal" else "iou"
         out: dict[str, Any] = {}
-        if self.metric != "temporal":
+        if self.metric not in ("temporal", "keyframe"):
             out["metric"] = self.metric
         out["protocol"] = self.protocol
         out[key] = [float(t) for t in self.thresholds]
+        if self.metric == "keyframe":  # AVA: a class without ground truth has no AP (null)
+            out["mAP"] = [_or_none(v) for v in self.mAP]
+            out["AP"] = {
+                name: [_or_none(v) for v in self.ap[k]] for k, name in enumerate(self.class_names)
+            }
+            return out
         out["mAP"] = [float(v) for v in self.mAP]
         out["AP"] = {
             name: [float(v) for v in self.ap[k]] for k, name in enumerate(self.class_names)
         }
+        if "average_mAP" in self.extra:  # ActivityNet-1.3: the mean over the thresholds
+            out["average_mAP"] = float(self.extra["average_mAP"])
         return out
+
+
+def _or_none(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+@dataclass(frozen=True)
+class KeyframeBoxes:
+    """Boxes on AVA keyframes (ground truth or detections), in file order.
+
+    Attributes:
+        video (ndarray[N] object): video id as written.
+        timestamp (ndarray[N] float64): keyframe time in seconds (``0902`` and ``902.0`` read
+            as 902.0; AVA-Kinetics' fractional times as written).
+        box (ndarray[N, 4] float64): ``x1, y1, x2, y2`` as written (AVA: normalised to [0, 1]);
+            ``nan`` on a row that only names a keyframe.
+        label (ndarray[N] int64): action id; ``-1`` on a row that only names a keyframe
+            (``video,timestamp``: a keyframe with no action, still part of the ground truth).
+        score (ndarray[N] float64): the 8th column (detections: the score; ground truth: the
+            person id), ``1.0`` where the row has 7 columns.
+        line (ndarray[N] int64): 1-based line in the file, for messages.
+        source (str): the file they came from.
+
+    The keyframe key of the official evaluator, ``"video,%.6f"``, is :attr:`key` (built on
+    demand; evaluators compare video and ``"%.6f"`` text through integer codes).
+    """
+
+    video: np.ndarray
+    timestamp: np.ndarray
+    box: np.ndarray
+    label: np.ndarray
+    score: np.ndarray
+    line: np.ndarray
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.video)
+
+    @property
+    def key(self) -> np.ndarray:
+        """``ndarray[N] object``: ``"video,%.6f"`` keys (the timestamp as the official key)."""
+        uniq, inv = np.unique(self.timestamp, return_inverse=True)
+        text = np.asarray(["%.6f" % t for t in uniq.tolist()], dtype=object)  # noqa: UP031
+        times = text[inv.reshape(-1)].tolist()
+        keys = [f"{v},{t}" for v, t in zip(self.video.tolist(), times, strict=True)]
+        return np.asarray(keys, dtype=object)

@@ -503,6 +503,54 @@ def _json_number(x, loc: str, field: str) -> float:
     return v
 
 
+def _json_dets_fast(results: dict, names) -> tuple | None:
+    """The detections of a well-formed results mapping in bulk (numbers as JSON numbers,
+    labels as class names); ``None`` when anything needs the entry-by-entry reader (which
+    also names the entry that is wrong)."""
+    vids: list[str] = []
+    segs: list = []
+    scores: list = []
+    labels: list = []
+    try:
+        for video, dets in results.items():
+            if not isinstance(dets, list):
+                return None
+            vids.extend([video] * len(dets))
+            segs.extend([d["segment"] for d in dets])
+            scores.extend([d["score"] for d in dets])
+            labels.extend([d["label"] for d in dets])
+    except (KeyError, TypeError):
+        return None
+    n = len(vids)
+    if n == 0:
+        return np.zeros(0, dtype=object), np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0)
+    try:
+        seg = np.asarray(segs)
+        score = np.asarray(scores)
+    except ValueError:
+        return None
+    if seg.shape != (n, 2) or seg.dtype.kind not in "fi" or score.shape != (n,):
+        return None
+    if score.dtype.kind not in "fi":
+        return None
+    seg = seg.astype(np.float64)
+    score = score.astype(np.float64)
+    if not (np.isfinite(seg).all() and np.isfinite(score).all()):
+        return None
+    try:
+        if not all(type(lab) is str for lab in set(labels)):
+            return None
+    except TypeError:  # an unhashable label
+        return None
+    index = pd.Index(list(names))
+    if not names or not index.is_unique:
+        return None
+    codes = index.get_indexer(labels)
+    if (codes < 0).any():
+        return None
+    return np.asarray(vids, dtype=object), seg, codes.astype(np.int64), score
+
+
 def _read_json_dets(path: Path, ids, names) -> Detections:
     try:
         data = json.loads(read_text(path))
@@ -511,6 +559,21 @@ def _read_json_dets(path: Path, ids, names) -> Detections:
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, dict):
         raise InputError(f'{path}: expected an object with a "results" mapping')
+    fast = _json_dets_fast(results, names)
+    if fast is not None:
+        video, seg, labels, score = fast
+        n = len(video)
+        if n == 0:
+            return _empty(path)
+        return Detections(
+            video,
+            seg[:, 0].copy(),
+            seg[:, 1].copy(),
+            labels,
+            score,
+            np.arange(1, n + 1, dtype=np.int64),
+            str(path),
+        )
     vids, starts, ends, toks, scores = [], [], [], [], []
     where: list[str] = []
     for video, dets in results.items():
