@@ -7,16 +7,36 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from attnviz.errors import InputError
 from attnviz.types import EvalResult
 
-__all__ = ["FORMATS", "format_result", "format_comparison", "result_from_dict"]
+__all__ = [
+    "FORMATS",
+    "format_comparison",
+    "format_result",
+    "markdown_table",
+    "result_from_dict",
+]
 
 FORMATS = ("table", "json", "csv", "markdown")
+
+
+def markdown_table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A GitHub-flavoured Markdown table: the first column left-aligned (row names), the others
+    right-aligned (numbers); cells as given (an empty cell is written ``| |``). Every Markdown
+    table attnviz writes comes from here. Returns the lines joined by newlines, without a final
+    newline."""
+
+    def line(cells: Sequence[str]) -> str:
+        return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+    out = [line(head), "|---" + "|---:" * (len(head) - 1) + "|"]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
 
 
 def _sym(result: EvalResult) -> str:
@@ -52,14 +72,15 @@ def _table(result: EvalResult, per_class: bool) -> str:
 
 
 def _markdown(result: EvalResult, per_class: bool) -> str:
-    sym = _sym(result)
-    heads = [f"{sym}={t:g}" for t in result.thresholds]
-    lines = ["| | " + " | ".join(heads) + " |", "|---" + "|---:" * len(heads) + "|"]
+    heads = [f"{_sym(result)}={t:g}" for t in result.thresholds]
+    rows = []
     if per_class:
-        for k, name in enumerate(result.class_names):
-            lines.append(f"| {name} | " + " | ".join(_pct(v).strip() for v in result.ap[k]) + " |")
-    lines.append("| **mAP** | " + " | ".join(f"**{_pct(v).strip()}**" for v in result.mAP) + " |")
-    return "\n".join(lines) + "\n"
+        rows += [
+            [name, *(_pct(v).strip() for v in result.ap[k])]
+            for k, name in enumerate(result.class_names)
+        ]
+    rows.append(["**mAP**", *(f"**{_pct(v).strip()}**" for v in result.mAP)])
+    return markdown_table(["", *heads], rows) + "\n"
 
 
 def _csv(result: EvalResult) -> str:
@@ -88,13 +109,26 @@ def format_result(result: EvalResult, fmt: str = "table", per_class: bool = Fals
     raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
 
 
-def format_comparison(results: Sequence[EvalResult]) -> str:
-    """mAP of several protocols on one input, one row per protocol (thresholds must agree)."""
+def format_comparison(results: Sequence[EvalResult], fmt: str = "table") -> str:
+    """mAP of several protocols on one input, one row per protocol (thresholds must agree), as
+    ``table`` (aligned text, percent with 2 decimals), ``markdown`` or ``csv``
+    (``protocol,<iou|tiou>,mAP``, full precision)."""
     if not results:
         return ""
     first = results[0]
     sym = _sym(first)
     heads = [f"{sym}={t:g}" for t in first.thresholds]
+    if fmt == "markdown":
+        rows = [[r.protocol, *(f"{100 * m:.2f}" for m in r.mAP)] for r in results]
+        return markdown_table(["protocol", *heads], rows) + "\n"
+    if fmt == "csv":
+        key = "tiou" if first.metric == "temporal" else "iou"
+        lines = [f"protocol,{key},mAP"]
+        for r in results:
+            lines += [f"{r.protocol},{t!r},{m!r}" for t, m in zip(r.thresholds, r.mAP, strict=True)]
+        return "\n".join(lines) + "\n"
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r}: expected table, markdown or csv")
     namew = max(len(r.protocol) for r in results)
     colw = max(7, *(len(h) for h in heads))
     lines = [" " * namew + " | " + " | ".join(h.rjust(colw) for h in heads)]

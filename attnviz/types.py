@@ -19,8 +19,8 @@ This module imports numpy only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -223,6 +223,18 @@ class SpatialGroundTruth:
             return tuple(self.videos)
         raise ValueError(f"unknown split {name!r}: expected train, test or all")
 
+    def restrict(self, videos: Iterable[str]) -> SpatialGroundTruth:
+        """The ground truth of ``videos`` only, in the order given (names it does not annotate
+        are skipped); the split lists keep their order, filtered."""
+        keep = {v: self.videos[v] for v in dict.fromkeys(videos) if v in self.videos}
+        return SpatialGroundTruth(
+            self.labels,
+            keep,
+            tuple(v for v in self.train_videos if v in keep),
+            tuple(v for v in self.test_videos if v in keep),
+            self.source,
+        )
+
 
 @dataclass(frozen=True)
 class TemporalGroundTruth:
@@ -255,6 +267,21 @@ class TemporalGroundTruth:
 
     def __len__(self) -> int:
         return int(len(self.video))
+
+    def restrict(self, videos: Iterable[str]) -> TemporalGroundTruth:
+        """The instances, Ambiguous segments and subset videos of ``videos`` only (file order
+        kept)."""
+        keys = set(videos)
+        keep = np.array([str(v) in keys for v in self.video], dtype=bool).reshape(-1)
+        return replace(
+            self,
+            video=self.video[keep],
+            start=self.start[keep],
+            end=self.end[keep],
+            label=self.label[keep],
+            ambiguous={k: v for k, v in self.ambiguous.items() if k in keys},
+            videos=tuple(v for v in self.videos if v in keys),
+        )
 
 
 @dataclass(frozen=True)
@@ -293,6 +320,18 @@ class TemporalDetections:
             np.asarray(label, dtype=np.int64).reshape(n),
             np.asarray(score, dtype=np.float64).reshape(n),
             np.arange(1, n + 1, dtype=np.int64),
+            source,
+        )
+
+    @staticmethod
+    def from_segments(segments: Sequence[Segment], source: str = "") -> TemporalDetections:
+        """Build from :class:`Segment` records, in order."""
+        return TemporalDetections.from_arrays(
+            [s.video for s in segments],
+            [s.start for s in segments],
+            [s.end for s in segments],
+            [s.label for s in segments],
+            [s.score for s in segments],
             source,
         )
 
@@ -353,6 +392,18 @@ class FrameDetections:
             source,
         )
 
+    @staticmethod
+    def from_boxes(boxes: Sequence[Box], source: str = "") -> FrameDetections:
+        """Build from :class:`Box` records, in order."""
+        return FrameDetections.from_arrays(
+            [b.video for b in boxes],
+            [b.frame for b in boxes],
+            [b.label for b in boxes],
+            [b.score for b in boxes],
+            np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], dtype=np.float64).reshape(-1, 4),
+            source,
+        )
+
 
 @dataclass(frozen=True)
 class EvalResult:
@@ -393,8 +444,3 @@ class EvalResult:
             name: [float(v) for v in self.ap[k]] for k, name in enumerate(self.class_names)
         }
         return out
-
-
-def as_str_tuple(names: Sequence[str]) -> tuple[str, ...]:
-    """``tuple(str(n) for n in names)`` (helper for building records)."""
-    return tuple(str(n) for n in names)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from attnviz.cli._app import app, fail
+from attnviz.cli._app import app, fail, localize_params
 
 
 @app.command("compare-explanations")
@@ -86,17 +86,13 @@ def compare_explanations_cmd(
 ) -> None:
     """Attention vs Grad-CAM, occlusion and integrated gradients: one table (localization,
     faithfulness, sanity), deletion/insertion curves and the maps side by side."""
-    from attnviz.localize import LocalizeParams
     from attnviz.pipeline.compare import compare_explanations
 
     if fps is not None and fps <= 0:
         raise fail(f"--fps must be positive, got {fps}")
     if frames is not None and frames < 1:
         raise fail(f"--frames must be >= 1, got {frames}")
-    try:
-        params = LocalizeParams(threshold=threshold, window=window, stride=stride)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    params = localize_params(threshold=threshold, window=window, stride=stride)
     summary = compare_explanations(
         data, out, checkpoint=checkpoint, methods=methods.split(","), split=split,
         temporal_gt=temporal_gt, spatial_gt=spatial_gt, classes=classes, max_videos=max_videos,

@@ -42,19 +42,8 @@ def _compare_text(metric: str, comparison, fmt: str) -> str:
             ],
         }
         return json.dumps(data, indent=2) + "\n"
-    if fmt == "csv":
-        rows = ["protocol,iou,mAP"]
-        for r in results:
-            rows += [f"{r.protocol},{t!r},{m!r}" for t, m in zip(r.thresholds, r.mAP, strict=True)]
-        return "\n".join(rows) + "\n"
-    if fmt == "markdown":
-        heads = [f"IoU={t:g}" for t in results[0].thresholds]
-        rows = ["| protocol | " + " | ".join(heads) + " |", "|---" + "|---:" * len(heads) + "|"]
-        rows += [
-            f"| {r.protocol} | " + " | ".join(f"{100 * m:.2f}" for m in r.mAP) + " |"
-            for r in results
-        ]
-        return "\n".join(rows) + "\n"
+    if fmt in ("csv", "markdown"):
+        return format_comparison(results, fmt)
     lines = [f"{metric}-mAP (%) under each protocol", format_comparison(results).rstrip("\n")]
     lines += protocol_differences(comparison)
     for r in results:

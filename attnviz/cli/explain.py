@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from attnviz.cli._app import app, fail, info, warn
+from attnviz.cli._app import app, fail, info, localize_params, warn
 
 _FRAMES = "Uniformly sample this many frames over the video (paper: 25)."
 _FPS = "Instead of --frames: sample at this rate, in sliding windows (paper, THUMOS14: 10)."
@@ -63,13 +63,9 @@ def spatial_map_cmd(
 ) -> None:
     """Where the model looks: overlay.mp4, strip.png (Fig. 4), boxes.csv, tubes.json, maps.npz;
     prints the top-5 classes."""
-    from attnviz.localize import LocalizeParams
     from attnviz.pipeline.explain import spatial_map
 
-    try:
-        params = LocalizeParams(threshold=threshold, window=window, stride=stride)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    params = localize_params(threshold=threshold, window=window, stride=stride)
     if colormap not in ("jet", "turbo", "inferno", "viridis", "hot"):
         raise fail(f"--colormap must be jet, turbo, inferno, viridis or hot, got {colormap!r}")
     with _video_warnings(quiet):
@@ -97,13 +93,9 @@ def temporal_map_cmd(
 ) -> None:
     """When the model looks: temporal.png (curve, segments shaded), segments.csv, run.txt
     (THUMOS14 run file), maps.npz; prints the top-5 classes."""
-    from attnviz.localize import LocalizeParams
     from attnviz.pipeline.explain import temporal_map
 
-    try:
-        params = LocalizeParams(threshold=threshold, window=window, stride=stride)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    params = localize_params(threshold=threshold, window=window, stride=stride)
     with _video_warnings(quiet):
         summary = temporal_map(
             video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
@@ -144,17 +136,12 @@ def localize_cmd(
 ) -> None:
     """Saved attention maps -> boxes.csv, tubes.json, segments.csv and a THUMOS14 run file, by
     the same rules as spatial-map and temporal-map."""
-    from attnviz.localize import LocalizeParams
     from attnviz.pipeline.explain import localize_maps
 
-    try:
-        params = LocalizeParams(
-            threshold=threshold, mask_norm=mask_norm, largest_component=largest_component,
-            box_score=box_score, importance=importance or "mean",
-            importance_norm=importance_norm, segment_score=segment_score,
-            class_index=class_index,
-        )  # fmt: skip
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    params = localize_params(
+        threshold=threshold, mask_norm=mask_norm, largest_component=largest_component,
+        box_score=box_score, importance=importance or "mean", importance_norm=importance_norm,
+        segment_score=segment_score, class_index=class_index,
+    )  # fmt: skip
     summary = localize_maps(maps, out, params=params, importance=importance)
     _report(summary, quiet)

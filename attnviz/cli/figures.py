@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from attnviz.cli._app import app, fail, info, warn
+from attnviz.cli._app import app, fail, info, localize_params, warn
 
 
 @app.command("figures")
@@ -51,7 +51,6 @@ def figures_cmd(
 ) -> None:
     """The paper's Figs. 4-6 for example videos, and with --gt the PR curves and mAP-vs-threshold
     over all maps, as PNG and PDF (plus eval_<metric>.json for `attnviz report`)."""
-    from attnviz.localize import LocalizeParams
     from attnviz.pipeline.figures import write_figures
 
     if frames < 1:
@@ -64,7 +63,7 @@ def figures_cmd(
     summary = write_figures(
         maps, out, gt=gt, classes=classes, subset=subset, video=video, videos=videos,
         examples=list(example) if example else examples, num=frames, pr_threshold=pr_threshold,
-        formats=formats, params=LocalizeParams(threshold=threshold),
+        formats=formats, params=localize_params(threshold=threshold),
     )  # fmt: skip
     if not quiet:
         for note in summary["notes"]:

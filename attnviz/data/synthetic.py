@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attnviz.errors import AttnvizError
+from attnviz.errors import AttnvizError, ParameterError
 
 __all__ = [
     "COLOURS",
@@ -463,7 +463,7 @@ def generate_dataset(
     from attnviz.io.atomic import atomic_write_text
 
     if videos < 1:
-        raise AttnvizError(f"--videos must be >= 1, got {videos}")
+        raise ParameterError("videos", f"must be >= 1, got {videos}")
     fractions = parse_splits(splits)
     root = Path(out)
     try:

@@ -22,7 +22,6 @@ __all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "load_checkpoint", "save_c
 
 CHECKPOINT_FORMAT = "attnviz-checkpoint"
 CHECKPOINT_VERSION = 1
-_FORMAT = CHECKPOINT_FORMAT  # older name, kept for importers
 
 
 def _check_plain(value: Any, where: str) -> None:

@@ -31,23 +31,21 @@ from pathlib import Path
 
 import numpy as np
 
-from attnviz.errors import AttnvizError
+from attnviz.errors import AttnvizError, ParameterError
 from attnviz.io.atomic import output_dir
 from attnviz.localize import (
     LocalizeParams,
-    boxes_from_attention,
     mask_to_box,
     normalise_importance,
     segment_bounds,
     segments_from_attention,
-    tubes_from_attention,
     with_importance,
 )
-from attnviz.types import AttentionOutput, Box, FrameDetections, Segment, TemporalDetections
+from attnviz.pipeline.scoring import detections_from_maps
+from attnviz.types import AttentionOutput, Segment, TemporalDetections
 
 __all__ = [
     "DEFAULT_MODEL",
-    "VIDEO_SUFFIXES",
     "default_checkpoint",
     "detect_segments_in_videos",
     "explain_video",
@@ -60,9 +58,6 @@ __all__ = [
 
 #: Where the embedded default model is looked for, inside the installed package.
 DEFAULT_MODEL = "resources/default_model.pt"
-
-#: Files :func:`detect_segments_in_videos` takes for videos.
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".mpeg", ".mpg", ".webm", ".m4v")
 
 #: ``on_final(t, index0, rgb, mask, importance)``: sampled frame ``t`` (0-based source index
 #: ``index0``, image ``rgb [H, W, 3] uint8``) with its final ``mask [h, w]`` and importance.
@@ -78,9 +73,10 @@ def default_checkpoint() -> Path:
     """
     path = Path(str(resources.files("attnviz").joinpath(DEFAULT_MODEL)))
     if not path.is_file():
-        raise AttnvizError(
-            "no default model is shipped with this install yet (attnviz/"
-            f"{DEFAULT_MODEL} is missing): pass --checkpoint CKPT"
+        raise ParameterError(
+            "checkpoint",
+            "not given, and no default model is shipped with this install yet (attnviz/"
+            f"{DEFAULT_MODEL} is missing)",
         )
     return path
 
@@ -89,15 +85,15 @@ def _device(device: str):
     import torch
 
     if device != "cpu" and not device.startswith("cuda"):
-        raise AttnvizError(f"--device must be cpu or cuda, got {device!r}")
+        raise ParameterError("device", f"must be cpu or cuda, got {device!r}")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise AttnvizError(f"--device {device}: CUDA is not available on this machine")
+        raise ParameterError("device", f"{device}: CUDA is not available on this machine")
     return torch.device(device)
 
 
 def _check_precision(precision: str) -> None:
     if precision not in ("fp32", "bf16"):
-        raise AttnvizError(f"--precision must be fp32 or bf16, got {precision!r}")
+        raise ParameterError("precision", f"must be fp32 or bf16, got {precision!r}")
 
 
 def load_model(checkpoint: str | os.PathLike[str] | None, device: str = "cpu"):
@@ -225,9 +221,9 @@ def explain_video(
     if importance_rule not in ("mean", "max", "last"):
         raise AttnvizError(f"importance rule must be mean, max or last, got {importance_rule!r}")
     if fps is None and frames < 1:
-        raise AttnvizError(f"--frames must be >= 1, got {frames}")
+        raise ParameterError("frames", f"must be >= 1, got {frames}")
     if fps is not None and not fps > 0:
-        raise AttnvizError(f"--fps must be positive, got {fps}")
+        raise ParameterError("fps", f"must be positive, got {fps}")
     if fps is not None and (window < 1 or not 1 <= stride <= window):
         raise AttnvizError(f"need 1 <= stride <= window, got window={window}, stride={stride}")
     if model is None:
@@ -402,26 +398,6 @@ def _top5(out: AttentionOutput) -> list[tuple[str, float]]:
     return [(out.class_names[k], float(out.scores[k])) for k in order]
 
 
-def _boxes_to_dets(boxes: list[Box]) -> FrameDetections:
-    return FrameDetections.from_arrays(
-        [b.video for b in boxes],
-        [b.frame for b in boxes],
-        [b.label for b in boxes],
-        [b.score for b in boxes],
-        np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], dtype=np.float64).reshape(-1, 4),
-    )
-
-
-def _segments_to_dets(segs: list[Segment]) -> TemporalDetections:
-    return TemporalDetections.from_arrays(
-        [s.video for s in segs],
-        [s.start for s in segs],
-        [s.end for s in segs],
-        [s.label for s in segs],
-        [s.score for s in segs],
-    )
-
-
 def _class_ids(names: Sequence[str]) -> list[int]:
     """Run-file class ids: THUMOS14's (UCF101 ids) when every class is a THUMOS14 detection
     class, else 1..K in the model's order."""
@@ -446,10 +422,10 @@ def _write_png(path: Path, rgb: np.ndarray) -> None:
 def _write_boxes(folder: Path, out: AttentionOutput, params: LocalizeParams) -> int:
     from attnviz.io.detections import write_frame_detections, write_tubes
 
-    boxes = boxes_from_attention(out, params)
-    write_frame_detections(folder / "boxes.csv", _boxes_to_dets(boxes), out.class_names)
-    write_tubes(folder / "tubes.json", tubes_from_attention(out, params))
-    return len(boxes)
+    dets = detections_from_maps([out], params, kinds=("frame", "tube"))
+    write_frame_detections(folder / "boxes.csv", dets.frames, out.class_names)
+    write_tubes(folder / "tubes.json", dets.tubes)
+    return len(dets.frames)
 
 
 def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) -> int:
@@ -458,8 +434,7 @@ def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) 
     from attnviz.io.atomic import atomic_write_text
     from attnviz.io.thumos import write_run_file
 
-    segs = segments_from_attention(out, params)
-    dets = _segments_to_dets(segs)
+    dets = detections_from_maps([out], params, kinds=("temporal",)).temporal
     table = pd.DataFrame(
         {
             "video": dets.video,
@@ -471,7 +446,7 @@ def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) 
     )
     atomic_write_text(folder / "segments.csv", table.to_csv(index=False))
     write_run_file(folder / "run.txt", dets, _class_ids(out.class_names))
-    return len(segs)
+    return len(dets)
 
 
 def _check_video(video: str | os.PathLike[str]) -> Path:
@@ -706,9 +681,9 @@ def localize_maps(
         except ValueError as exc:
             raise AttnvizError(f"{maps}: {exc}") from None
     if params.class_index is not None and params.class_index >= len(out.class_names):
-        raise AttnvizError(
-            f"--class {params.class_index} is out of range: {maps} has "
-            f"{len(out.class_names)} classes"
+        raise ParameterError(
+            "class_index",
+            f"{params.class_index} is out of range: {maps} has {len(out.class_names)} classes",
         )
     with output_dir(out_dir) as tmp:
         n_boxes = _write_boxes(tmp, out, params)
@@ -737,8 +712,9 @@ def detect_segments_in_videos(
     quiet: bool = False,
 ) -> TemporalDetections:
     """Temporal detections over every video of a folder (files ending in
-    :data:`VIDEO_SUFFIXES`, sorted by name): each video sampled at ``fps`` (10 in the paper for
-    THUMOS14) in sliding windows, segments by :func:`~attnviz.localize.segments_from_attention`.
+    :data:`attnviz.io.video.VIDEO_SUFFIXES`, sorted by name): each video sampled at ``fps`` (10
+    in the paper for THUMOS14) in sliding windows, segments by
+    :func:`~attnviz.localize.segments_from_attention`.
 
     Returns:
         TemporalDetections: ``video`` the file stems, ``label`` indices into the model's
@@ -752,7 +728,9 @@ def detect_segments_in_videos(
     folder = Path(videos_dir)
     if not folder.is_dir():
         raise AttnvizError(f"{folder}: not a folder of videos")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    from attnviz.io.video import VIDEO_SUFFIXES, video_files
+
+    files = video_files(folder)
     if not files:
         raise AttnvizError(f"{folder}: no video files ({', '.join(VIDEO_SUFFIXES)})")
     if model is None:
@@ -764,9 +742,9 @@ def detect_segments_in_videos(
                 f, model=model, fps=fps, window=window, stride=stride, precision=precision,
                 importance_rule=params.importance, quiet=True,
             )  # fmt: skip
-            segs += segments_from_attention(out, params)
+            segs += segments_from_attention(out, params)  # one video's maps held at a time
             bar.update(1)
-    return _segments_to_dets(segs)
+    return TemporalDetections.from_segments(segs)
 
 
 def temporal_run_file(
