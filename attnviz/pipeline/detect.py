@@ -54,7 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from attnviz.errors import AttnvizError, InputError
-from attnviz.io.splits import VIDEO_EXTENSIONS
+from attnviz.io.video import VIDEO_SUFFIXES, find_video, video_files
 from attnviz.localize import LocalizeParams
 from attnviz.types import AttentionOutput
 
@@ -104,20 +104,19 @@ class DetectData:
 
 
 def _find(roots: Sequence[Path], key: str) -> Path | None:
+    """``key``'s frame folder or video file under the first of ``roots`` that has it."""
     for root in roots:
-        direct = root / key
-        if direct.is_dir() or (direct.is_file() and direct.suffix.lower() in VIDEO_EXTENSIONS):
-            return direct
-        for ext in VIDEO_EXTENSIONS:
-            cand = root / f"{key}{ext}"
-            if cand.is_file():
-                return cand
+        if (root / key).is_dir():
+            return root / key
+        found = find_video(key, root, subfolders=("",))
+        if found is not None:
+            return found
     return None
 
 
 def _strip_ext(name: str) -> str:
     p = Path(name)
-    return str(p.with_suffix("")) if p.suffix.lower() in VIDEO_EXTENSIONS else name
+    return str(p.with_suffix("")) if p.suffix.lower() in VIDEO_SUFFIXES else name
 
 
 def _read_plain_list(path: Path) -> list[str]:
@@ -221,9 +220,7 @@ def list_videos(
         ids = tuple(range(1, len(truth.labels) + 1))
         return DetectData(tuple(keys), paths, tuple(truth.labels), ids, "ucf24", str(gt))
     if path.is_dir():
-        files = sorted(
-            p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
-        )
+        files = video_files(path)
         if gt is not None:
             from attnviz.io.thumos import read_thumos_gt
 
@@ -237,7 +234,7 @@ def list_videos(
         if not files:
             raise AttnvizError(
                 f"{path}: not a synth folder (no {split}.csv and videos/) and no video files "
-                f"({', '.join(VIDEO_EXTENSIONS)}) in it"
+                f"({', '.join(VIDEO_SUFFIXES)}) in it"
             )
         return DetectData(
             tuple(p.stem for p in files), tuple(files), None, None, "thumos14", str(path)
@@ -485,38 +482,39 @@ def _class_choice(out: AttentionOutput, classes: str) -> list[int]:
     return [int(i) for i in np.argsort(-out.scores, kind="stable")[:k]]
 
 
-def _video_detections(out: AttentionOutput, settings: DetectSettings, lmap: dict[int, int]):
-    """The part of one video: its frame detections, tubes and segments for the chosen classes,
-    labels in the output class list (classes without a match dropped)."""
-    from attnviz.localize import boxes_from_attention, segments_from_attention, tubes_from_attention
+def _video_detections(out: AttentionOutput, settings: DetectSettings, names: Sequence[str]):
+    """The part of one video: its frame detections, tubes and segments for the chosen classes
+    (:func:`attnviz.pipeline.scoring.detections_from_maps`, labels in ``names``; classes that
+    ``names`` lacks are dropped)."""
+    from attnviz.pipeline.scoring import detections_from_maps
 
     frame: dict[str, list] = {"frame": [], "label": [], "score": [], "boxes": []}
     seg: dict[str, list] = {"start": [], "end": [], "label": [], "score": []}
     tubes: list[dict] = []
+    known = set(names)
     dropped = 0
     for k in _class_choice(out, settings.classes):
-        if k not in lmap:
+        if out.class_names[k] not in known:
             dropped += 1
             continue
-        params = settings.params.replace(class_index=k)
-        for b in boxes_from_attention(out, params):
-            frame["frame"].append(int(b.frame))
-            frame["label"].append(lmap[k])
-            frame["score"].append(float(b.score))
-            frame["boxes"].append([float(b.x1), float(b.y1), float(b.x2), float(b.y2)])
-        for t in tubes_from_attention(out, params):
-            tubes.append(
-                {
-                    "label": lmap[k],
-                    "score": float(t.score),
-                    "boxes": np.asarray(t.boxes, dtype=np.float64).tolist(),
-                }
-            )
-        for s in segments_from_attention(out, params):
-            seg["start"].append(float(s.start))
-            seg["end"].append(float(s.end))
-            seg["label"].append(lmap[k])
-            seg["score"].append(float(s.score))
+        dets = detections_from_maps([out], settings.params.replace(class_index=k), names)
+        fd, td = dets.frames, dets.temporal
+        frame["frame"] += fd.frame.tolist()
+        frame["label"] += fd.label.tolist()
+        frame["score"] += fd.score.tolist()
+        frame["boxes"] += fd.boxes.tolist()
+        tubes += [
+            {
+                "label": int(t.label),
+                "score": float(t.score),
+                "boxes": np.asarray(t.boxes, dtype=np.float64).tolist(),
+            }
+            for t in dets.tubes
+        ]
+        seg["start"] += td.start.tolist()
+        seg["end"] += td.end.tolist()
+        seg["label"] += td.label.tolist()
+        seg["score"] += td.score.tolist()
     top = int(out.top_class)
     return {
         "frames": int(out.num_frames),
@@ -616,7 +614,7 @@ def run_detect(
         settings.
     """
     from attnviz.io.features import state_checksum
-    from attnviz.pipeline.explain import _bar, explain_video, load_model
+    from attnviz.pipeline.explain import load_model
 
     if rank is None or world_size is None:
         rank, world_size = _rank_world()
@@ -630,9 +628,7 @@ def run_detect(
         model, _ = load_model(checkpoint, device)
     model_names = tuple(model.class_names)
     names = data.class_names if data.class_names is not None else model_names
-    index = {n: i for i, n in enumerate(names)}
-    lmap = {k: index[n] for k, n in enumerate(model_names) if n in index}
-    if not lmap:
+    if not set(model_names) & set(names):
         raise AttnvizError(
             f"{data.source}: none of the model's classes is a class of the dataset "
             f"(model: {', '.join(model_names[:3])}...; dataset: {', '.join(names[:3])}...)"
@@ -660,22 +656,9 @@ def run_detect(
                     )
                 todo.append(i)
         done = _run_shard(
-            data,
-            out,
-            todo,
-            model,
-            settings,
-            device,
-            workers,
-            quiet,
-            rank,
-            world_size,
-            digest,
-            len(shard) - len(todo),
-            explain_video,
-            _bar,
-            lmap,
-        )
+            data, out, todo, model, settings, workers, quiet or rank != 0, digest,
+            len(shard) - len(todo), names,
+        )  # fmt: skip
         if dist is not None:
             dist.barrier()
         if rank != 0:
@@ -691,16 +674,29 @@ def run_detect(
     return summary
 
 
-def _run_shard(data, out, todo, model, settings, device, workers, quiet, rank, world, digest,
-               skipped, explain_video, bar_fn, lmap) -> int:  # fmt: skip
+def _run_shard(
+    data: DetectData,
+    out: Path,
+    todo: list[int],
+    model,
+    settings: DetectSettings,
+    workers: int,
+    quiet: bool,
+    digest: str,
+    skipped: int,
+    names: Sequence[str],
+) -> int:
+    """Detect the videos ``todo`` (indices into ``data``), one part file each; returns how
+    many were written."""
     from attnviz.io.atomic import atomic_write_text
     from attnviz.io.maps import save_attention
     from attnviz.io.video import TruncatedVideoWarning
+    from attnviz.pipeline.explain import _bar, explain_video
 
     decoder = _Decoder([data.paths[i] for i in todo], _mode(settings), workers)
     done = 0
     try:
-        with bar_fn(quiet or rank != 0, "detect", unit="video", total=len(todo) + skipped) as bar:
+        with _bar(quiet, "detect", unit="video", total=len(todo) + skipped) as bar:
             bar.update(skipped)
             for i in todo:
                 key, path = data.keys[i], data.paths[i]
@@ -722,7 +718,7 @@ def _run_shard(data, out, todo, model, settings, device, workers, quiet, rank, w
                     warnings.warn(w, TruncatedVideoWarning, stacklevel=2)
                 res = dataclasses.replace(res, video=key)
                 part = {"video": key, "settings": digest, "version": _PART_VERSION}
-                part.update(_video_detections(res, settings, lmap))
+                part.update(_video_detections(res, settings, names))
                 part["seconds"] = round(time.perf_counter() - t1, 4)
                 if settings.save_maps:
                     save_attention(out / "maps" / f"{key}.npz", res)
