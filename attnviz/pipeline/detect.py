@@ -442,9 +442,19 @@ class _Decoder:
         if self.workers == 0:
             yield from next(self.local)
             return
-        q = self.queues[j % self.workers]
+        import queue as _q
+
+        w = j % self.workers
         while True:
-            msg = q.get()
+            try:
+                msg = self.queues[w].get(timeout=5.0)
+            except _q.Empty:
+                if self.procs[w].is_alive():
+                    continue
+                raise AttnvizError(
+                    f"decode worker {w} stopped (exit code {self.procs[w].exitcode}) before "
+                    f"handing over video {j + 1} of this rank"
+                ) from None
             yield msg
             if msg[0] in ("end", "fail"):
                 return
@@ -573,6 +583,10 @@ def _process_group(world: int, device: str) -> Iterator[object]:
     created = False
     if not dist.is_initialized():
         backend = "nccl" if device.startswith("cuda") else "gloo"
+        if backend == "nccl":
+            import torch
+
+            torch.cuda.set_device(torch.device(device))
         dist.init_process_group(backend, timeout=datetime.timedelta(seconds=BARRIER_TIMEOUT_S))
         created = True
     try:

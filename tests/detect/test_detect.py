@@ -193,18 +193,29 @@ def test_a_rerun_with_other_settings_is_refused(synth, reference, tmp_path, caps
 
 
 def test_missing_and_corrupt_videos(synth, reference, tmp_path, capsys):
+    import cv2
+
+    from attnviz.io.video import iter_frames
+
     data = tmp_path / "s"
     shutil.copytree(synth, data)
     videos = sorted((data / "videos").iterdir())
     videos[0].unlink()  # missing
-    blob = videos[1].read_bytes()
-    videos[1].write_bytes(blob[: len(blob) // 2])  # truncated: what decodes is used
+    broken = videos[1].with_suffix(".avi")  # truncated MJPG AVI: what decodes is used
+    frames = [f[..., ::-1] for _, f in iter_frames(videos[1])]
+    writer = cv2.VideoWriter(str(broken), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (160, 120))
+    for f in frames:
+        writer.write(np.ascontiguousarray(f))
+    writer.release()
+    videos[1].unlink()
+    blob = broken.read_bytes()
+    broken.write_bytes(blob[: int(len(blob) * 0.6)])
     out = tmp_path / "d"
     code, _, err = run(["detect", "--data", data, "--out", out, "--workers", "1"], capsys)
     assert code == 1
     assert f"{videos[0].stem}: not found; no detections" in err
     assert "1 of 3 videos have no detections" in err.splitlines()[-1]
-    assert "warning:" in err and videos[1].name in err  # the truncated one warns
+    assert "warning:" in err and broken.name in err and "decoding stopped" in err
     rows = (out / "frame_dets.csv").read_text().splitlines()[1:]
     vids = {r.split(",")[0] for r in rows}
     assert videos[0].stem not in vids and videos[1].stem in vids
