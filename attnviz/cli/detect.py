@@ -32,6 +32,10 @@ def detect_cmd(
     root: Annotated[
         Path | None, typer.Option("--root", help="Where the videos or frame folders are.")
     ] = None,
+    class_list: Annotated[
+        Path | None,
+        typer.Option("--class-list", help="THUMOS14 layout: the 'id name' class file of --gt."),
+    ] = None,
     frames: Annotated[int, typer.Option("--frames", help=_FRAMES)] = 25,
     fps: Annotated[float | None, typer.Option("--fps", help=_FPS)] = None,
     window: Annotated[int, typer.Option("--window", help=_WINDOW)] = 25,
@@ -70,7 +74,7 @@ def detect_cmd(
         frames=frames, fps=fps, window=window, stride=stride, classes=classes, params=params,
         precision=precision, save_maps=save_maps,
     )  # fmt: skip
-    videos = list_videos(data, split=split, gt=gt, root=root)
+    videos = list_videos(data, split=split, gt=gt, root=root, class_list=class_list)
     with _video_warnings(quiet):
         summary = run_detect(
             videos, out, checkpoint=checkpoint, settings=settings, device=device,

@@ -170,6 +170,7 @@ def list_videos(
     split: str = "test",
     gt: str | os.PathLike[str] | None = None,
     root: str | os.PathLike[str] | None = None,
+    class_list: str | os.PathLike[str] | None = None,
 ) -> DetectData:
     """The videos of ``data``, one of:
 
@@ -182,7 +183,9 @@ def list_videos(
       ``rgb-images/<class>/<video>/`` frame folders, ``<class>/<video>/`` or video files;
     * a folder of video files (THUMOS14's test videos): every video in it (sorted by name);
       with ``gt`` (THUMOS14's annotation folder) only the ground truth's videos, and a video
-      of the ground truth that is not in the folder is missing;
+      of the ground truth that is not in the folder is missing (``class_list``: its ``id name``
+      class file; default THUMOS14's 20 classes, or ``classes.txt`` beside the annotation
+      folder);
     * a CSV ``video[,label]`` with ``root`` (``gt``, if given, a spatial ground truth that must
       know every listed video).
 
@@ -224,7 +227,9 @@ def list_videos(
         if gt is not None:
             from attnviz.io.thumos import read_thumos_gt
 
-            truth = read_thumos_gt(gt, subset=split)
+            if class_list is None and (Path(gt).parent / "classes.txt").is_file():
+                class_list = Path(gt).parent / "classes.txt"  # the layout of attnviz synth
+            truth = read_thumos_gt(gt, subset=split, classes=class_list)
             by_stem = {p.stem: p for p in files}
             keys = sorted(set(truth.video.tolist()))
             paths = tuple(by_stem.get(k) for k in keys)
