@@ -133,6 +133,7 @@ def _eval(args, capsys):
     return 0, out, err
 
 
+@pytest.mark.slow  # three fresh processes that import torch: about 20 s on 2 cores
 def test_workers_and_torchrun_ranks_write_the_same_files(synth, reference, tmp_path):
     """Two decode workers in one process, and `torchrun --nproc_per_node 2` (gloo, CPU)."""
     one = tmp_path / "workers"
