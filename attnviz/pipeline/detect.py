@@ -546,6 +546,15 @@ def _part_path(out: Path, key: str) -> Path:
     return out / "parts" / f"{key}.json"
 
 
+def _remove_stale_temp(path: Path) -> None:
+    """Temporary files a killed run left beside ``path`` (only this video's rank writes
+    them)."""
+    if path.parent.is_dir():
+        for tmp in path.parent.glob(f".{path.name}.*.tmp.json"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 def _read_part(path: Path, key: str, digest: str) -> tuple[dict | None, str]:
     """``(part, "")`` if ``path`` is a complete part of ``key`` made with ``digest``, else
     ``(None, why)``."""
@@ -667,6 +676,7 @@ def run_detect(
         for i in shard:
             if data.paths[i] is None:
                 continue
+            _remove_stale_temp(_part_path(out, data.keys[i]))
             part, why = _read_part(_part_path(out, data.keys[i]), data.keys[i], digest)
             if part is None:
                 if why != "missing":
