@@ -56,7 +56,9 @@ def detect_cmd(
         bool,
         typer.Option("--skip-missing", help="Exit 0 even if some videos are missing or broken."),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or notes.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="No progress bar, notes or warnings.")
+    ] = False,
 ) -> None:
     """Run the model over every video of a test set: frame_dets.csv (eval-ucf24 --metric
     frame), tubes.json (--metric video), run.txt (eval-thumos), segments.csv, summary.json.
@@ -90,7 +92,7 @@ def detect_cmd(
     )
     failed = summary["failed"]
     if failed:
-        for key, why in failed:
+        for key, why in failed if not quiet else ():
             warn(f"{key}: {why}; no detections")
         msg = f"{len(failed)} of {len(videos)} videos have no detections (first: {failed[0][0]})"
         if not skip_missing:
