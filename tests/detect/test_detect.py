@@ -247,6 +247,7 @@ def test_ground_truth_that_does_not_match_the_list(synth, tmp_path, capsys):
     assert not (tmp_path / "d").exists()
 
 
+@pytest.mark.slow  # two more detect runs (every class; windows): about 15 s on 2 idle cores
 def test_frame_folders_and_fps_windows(synth, tmp_path, capsys):
     """UCF101-24 layout (ground truth + rgb-images/<video>/%05d.jpg) and a THUMOS14 folder of
     videos with its annotation folder, sampled at a fixed rate in windows."""
