@@ -24,17 +24,21 @@ def _video_warnings(quiet: bool) -> Iterator[None]:
     """Print decoding warnings (truncated videos) as ``warning: ...`` lines on stderr."""
     from attnviz.io.video import TruncatedVideoWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
-        try:
-            yield
-        finally:
-            for w in caught:
-                if issubclass(w.category, TruncatedVideoWarning):
-                    if not quiet:
-                        warn(str(w.message))
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("default")
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    finally:  # outside the recording context: showwarning would record into the list again
+        for w in caught:
+            if issubclass(w.category, TruncatedVideoWarning):
+                if not quiet:
+                    warn(str(w.message))
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _report(summary: dict, quiet: bool) -> None:

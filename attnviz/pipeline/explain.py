@@ -184,6 +184,7 @@ def explain_video(
     importance_rule: str = "mean",
     quiet: bool = False,
     on_final: FinalHook | None = None,
+    decoded=None,
 ) -> AttentionOutput:
     """Run the model over ``video`` and return where and when it looked.
 
@@ -201,6 +202,11 @@ def explain_video(
         quiet: no progress bar.
         on_final: called once per sampled frame, in order, when its values are final (see
             :data:`FinalHook`), for rendering while streaming.
+        decoded: frames decoded elsewhere (e.g. in a worker process) instead of decoding
+            ``video`` here: for uniform sampling ``(VideoInfo, [(index, rgb), ...])`` as
+            :func:`~attnviz.io.video.sample_uniform` returns it; with ``fps``
+            ``(video_fps, iterable of (index, rgb))`` as :func:`~attnviz.io.video.iter_sampled`
+            yields them. ``video`` then only names the output (its stem).
 
     Returns:
         AttentionOutput: ``[T, T]`` temporal weights for uniform sampling, ``[W, n, n]`` with
@@ -225,18 +231,23 @@ def explain_video(
     runner = _Runner(model, precision)
     with _eval_mode(model):
         if fps is None:
-            return _explain_uniform(Path(video), runner, frames, importance_rule, quiet, on_final)
+            return _explain_uniform(
+                Path(video), runner, frames, importance_rule, quiet, on_final, decoded
+            )
         return _explain_windows(
-            Path(video), runner, fps, window, stride, importance_rule, quiet, on_final
+            Path(video), runner, fps, window, stride, importance_rule, quiet, on_final, decoded
         )
 
 
-def _explain_uniform(path: Path, runner: _Runner, n: int, rule, quiet, on_final):
+def _explain_uniform(path: Path, runner: _Runner, n: int, rule, quiet, on_final, decoded=None):
     from attnviz.io.video import sample_uniform
     from attnviz.localize import frame_importance
 
-    with _bar(quiet, f"{path.name}: decoding") as bar:
-        info, got = sample_uniform(path, n, progress=bar.update)
+    if decoded is not None:
+        info, got = decoded
+    else:
+        with _bar(quiet, f"{path.name}: decoding") as bar:
+            info, got = sample_uniform(path, n, progress=bar.update)
     index = [i for i, _ in got]
     unique = sorted(set(index))  # short videos repeat frames: run the backbone once each
     first = {i: next(f for j, f in got if j == i) for i in unique}
@@ -288,13 +299,15 @@ class _Stitch:
         return (self.mask[t] / c).astype(np.float32), float(self.imp[t] / c)
 
 
-def _explain_windows(path: Path, runner: _Runner, sample_fps, window, stride, rule, quiet, hook):
+def _explain_windows(
+    path: Path, runner: _Runner, sample_fps, window, stride, rule, quiet, hook, decoded=None
+):
     import torch
 
     from attnviz.io.video import iter_sampled, stream_fps
     from attnviz.localize import frame_importance
 
-    vfps = stream_fps(path)
+    vfps = stream_fps(path) if decoded is None else float(decoded[0])
     stitch = _Stitch()
     index: list[int] = []  # source index of each sampled frame
     feats: list = []  # features of samples feat_base, feat_base + 1, ...
@@ -340,8 +353,13 @@ def _explain_windows(path: Path, runner: _Runner, sample_fps, window, stride, ru
         feat_base = keep_from
         finalise(keep_from)  # no window that is still to come covers these samples
 
-    with _bar(quiet, f"{path.name}: explaining") as bar:
-        for i0, f in iter_sampled(path, sample_fps, fps=vfps, progress=bar.update):
+    with _bar(quiet or decoded is not None, f"{path.name}: explaining") as bar:
+        samples = (
+            iter_sampled(path, sample_fps, fps=vfps, progress=bar.update)
+            if decoded is None
+            else decoded[1]
+        )
+        for i0, f in samples:
             size = f.shape[:2]
             if hook is not None:
                 held[len(index)] = f
