@@ -412,12 +412,14 @@ def compare_explanations(
     device: str = "cpu",
     seed: int = 0,
     quiet: bool = False,
+    html: bool = True,
 ) -> dict:
     """Compare explanation methods on a data set with ground truth; write into ``out_dir``
     (all or nothing): ``table.csv`` / ``table.md`` (methods x metrics), ``map.csv`` (every mAP
     at every IoU), ``sweep.csv``, ``curves.csv`` + ``curves.png`` (deletion / insertion),
     ``sanity.csv`` + ``sanity.png``, ``maps.png`` (each method's maps on the same frames),
-    ``summary.json`` and, with ``save_maps``, ``maps/<method>/<video>.npz``.
+    ``summary.json``, with ``save_maps`` ``maps/<method>/<video>.npz`` and, with ``html``,
+    ``index.html`` (the videos) + ``videos/<key>/index.html`` (:mod:`attnviz.pipeline.page`).
 
     Returns:
         a summary: ``out``, ``videos``, ``methods``, ``accuracy``, ``table`` (rows of numbers)
@@ -644,6 +646,10 @@ def compare_explanations(
             for m in names:
                 for o in outs[m]:
                     save_attention(tmp / "maps" / m / f"{o.video.replace('/', '__')}.npz", o)
+        if html:
+            from attnviz.pipeline.page import write_compare_pages
+
+            write_compare_pages(tmp, dataset, outs, params=params)
     return {
         "out": str(out_path),
         "videos": len(dataset.videos),
