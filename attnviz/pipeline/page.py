@@ -259,8 +259,8 @@ def write_compare_pages(
     """
     root = Path(out_dir)
     names = list(outs)
-    by_video = {o.video: {m: o} for o in outs[names[0]]} if names else {}
-    for m in names[1:]:
+    by_video: dict[str, dict[str, AttentionOutput]] = {}
+    for m in names:
         for o in outs[m]:
             by_video.setdefault(o.video, {})[m] = o
     rows = []

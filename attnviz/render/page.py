@@ -83,15 +83,19 @@ class PageRow:
 def quantise_maps(mask: np.ndarray) -> tuple[bytes, float, float]:
     """``mask [T, h, w]`` floats -> ``(uint8 bytes, lo, hi)``: ``round(255 * (m - lo) /
     (hi - lo))`` over the mask's own finite range (a constant mask gives zeros)."""
-    m = np.asarray(mask, dtype=np.float64)
+    m = np.asarray(mask)
     if m.ndim != 3:
         raise ValueError(f"mask must be [T, h, w], got shape {m.shape}")
-    finite = m[np.isfinite(m)]
+    ok = np.isfinite(m)
+    all_ok = bool(ok.all())
+    finite = m if all_ok else m[ok]
     lo = float(finite.min()) if finite.size else 0.0
     hi = float(finite.max()) if finite.size else 0.0
-    m = np.nan_to_num(m, nan=lo, posinf=hi, neginf=lo)
+    if not all_ok:
+        m = np.nan_to_num(m, nan=lo, posinf=hi, neginf=lo)
     if hi > lo:
-        q = np.clip(np.rint((m - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
+        q = np.rint((m - lo) * (255.0 / (hi - lo)))
+        q = np.clip(q, 0, 255, out=q).astype(np.uint8)
     else:
         q = np.zeros(m.shape, dtype=np.uint8)
     return q.tobytes(), lo, hi
@@ -120,6 +124,16 @@ def _sample_of(out: AttentionOutput) -> dict[int, list[int]]:
     for t, f in enumerate(np.asarray(out.frame_indices).tolist()):
         pos.setdefault(int(f), []).append(t)
     return pos
+
+
+def _boxes(boxes: Sequence[Box], pos: Mapping[int, list[int]], names) -> list[list]:
+    """``[[t, x1, y1, x2, y2, class, score], ...]`` on the sampled frames (rounded)."""
+    keep = [(t, b) for b in boxes for t in pos.get(int(b.frame), ())]
+    if not keep:
+        return []
+    xy = np.round([[b.x1, b.y1, b.x2, b.y2] for _, b in keep], 1).tolist()
+    score = np.round([b.score for _, b in keep], 3).tolist()
+    return [[t, *c, names[b.label], s] for (t, b), c, s in zip(keep, xy, score, strict=True)]
 
 
 def video_page_data(
@@ -163,8 +177,7 @@ def video_page_data(
         o = outputs[n]
         if not np.array_equal(o.frame_indices, first.frame_indices):
             raise ValueError(
-                f"method {n!r} sampled other frames than {names[0]!r}: one page shows one "
-                "sampling"
+                f"method {n!r} sampled other frames than {names[0]!r}: one page shows one sampling"
             )
     times = np.asarray(first.timestamps, dtype=np.float64)
     fps = float(first.fps) if first.fps and first.fps > 0 else 0.0
@@ -194,15 +207,10 @@ def video_page_data(
                 "maps": _b64(data),
                 "lo": lo,
                 "hi": hi,
-                "importance": [_r(v, 3) for v in np.nan_to_num(imp)],
+                "importance": np.round(np.nan_to_num(imp), 3).tolist(),
                 "threshold": float(threshold),
                 "top5": [[o.class_names[k], _r(o.scores[k], 4)] for k in order],
-                "boxes": [
-                    [t, _r(b.x1, 1), _r(b.y1, 1), _r(b.x2, 1), _r(b.y2, 1)]
-                    + [o.class_names[b.label], _r(b.score, 3)]
-                    for b in pred_boxes.get(n, ())
-                    for t in pos.get(int(b.frame), ())
-                ],
+                "boxes": _boxes(pred_boxes.get(n, ()), pos, o.class_names),
                 "segments": [
                     [_r(s.start, 3), _r(s.end, 3), o.class_names[s.label], _r(s.score, 3)]
                     for s in pred_segments.get(n, ())
@@ -220,7 +228,7 @@ def video_page_data(
             "duration": float(duration),
             "label": label,
         },
-        "times": [_r(v, 4) for v in times],
+        "times": np.round(times, 4).tolist(),
         "frames": [int(f) for f in np.asarray(first.frame_indices)],
         "gt_boxes": gt_boxes,
         "gt_segments": [[_r(a, 3), _r(b, 3)] for a, b in segs],

@@ -79,8 +79,12 @@ def _stage_colours(driver) -> tuple[np.ndarray, np.ndarray]:
         "return [b.left, b.top, b.width, b.height];"
     )
     x, y, w, h = (int(round(v)) for v in r)
-    q = lambda x0, y0: img[y0 + h // 16 : y0 + h // 2 - h // 16, x0 + w // 16 : x0 + w // 2 - w // 16]  # noqa: E731
-    return q(x, y).reshape(-1, 3).mean(0), q(x + w // 2, y + h // 2).reshape(-1, 3).mean(0)
+
+    def quarter(x0: int, y0: int) -> np.ndarray:
+        part = img[y0 + h // 16 : y0 + h // 2 - h // 16, x0 + w // 16 : x0 + w // 2 - w // 16]
+        return part.reshape(-1, 3).mean(0)
+
+    return quarter(x, y), quarter(x + w // 2, y + h // 2)
 
 
 def _key(driver, key: str) -> None:
@@ -123,7 +127,9 @@ def test_video_page_in_chromium(browser, tmp_path):
     pad_l, pad_r = 34, 10
     width = curve.size["width"]
     x = pad_l + 0.75 * (width - pad_l - pad_r)
-    ActionChains(browser).move_to_element_with_offset(curve, int(x - width / 2), 0).click().perform()
+    ActionChains(browser).move_to_element_with_offset(
+        curve, int(x - width / 2), 0
+    ).click().perform()
     _wait(browser, "return Math.abs(attnviz.player.currentTime - 1.92) < 0.05")
 
     # arrows step one sampled frame

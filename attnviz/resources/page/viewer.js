@@ -57,8 +57,8 @@
     this.paused = true;
   };
 
-  // Display size: the frame scaled to about 640 x 480.
-  var scale = Math.min(640 / V.width, 480 / V.height);
+  // Display size: the frame scaled to fit 560 x 400.
+  var scale = Math.min(560 / V.width, 400 / V.height);
   var W = Math.max(1, Math.round(V.width * scale));
   var H = Math.max(1, Math.round(V.height * scale));
 
