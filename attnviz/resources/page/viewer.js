@@ -320,14 +320,13 @@
     segBox.innerHTML = "";
     el("h2", {}, segBox, "segments");
     var list = el("ul", {}, segBox);
-    m.segments.forEach(function (s) {
-      el("li", { class: "pred" }, list,
-        s[0].toFixed(2) + "\u2013" + s[1].toFixed(2) + " s " + s[2] + " (" + s[3].toFixed(2) + ")");
-    });
-    D.gt_segments.forEach(function (s) {
-      el("li", { class: "gt" }, list,
-        s[0].toFixed(2) + "\u2013" + s[1].toFixed(2) + " s ground truth");
-    });
+    function item(cls, s, text) {
+      var li = el("li", { class: cls, title: "click to seek" }, list,
+        s[0].toFixed(2) + "\u2013" + s[1].toFixed(2) + " s " + text);
+      li.addEventListener("click", function () { seek(s[0] + half); });
+    }
+    m.segments.forEach(function (s) { item("pred", s, s[2] + " (" + s[3].toFixed(2) + ")"); });
+    D.gt_segments.forEach(function (s) { item("gt", s, "ground truth"); });
     if (!m.segments.length && !D.gt_segments.length) el("li", {}, list, "none");
   }
 
