@@ -1,12 +1,10 @@
 """Screenshots of the interactive pages for the README (headless Chromium through selenium,
 the network off), from a ``compare-explanations`` output folder.
 
-The pages in ``assets/`` came from::
-
-    attnviz synth --out /tmp/syn --videos 8 --seed 2000 --splits test=1
-    attnviz compare-explanations --data /tmp/syn --max-videos 8 \\
-        --methods attention,gradcam,ig --sanity-videos 0 --out /tmp/cmp
-    python benchmarks/page_screenshots.py --pages /tmp/cmp --video vid_0001 --time 1.6
+The pages in ``assets/`` are those ``compare-explanations --data /tmp/syn --max-videos 8
+--methods attention,gradcam`` writes (``attnviz.pipeline.page.write_compare_pages`` on the
+two methods' outputs of 8 videos of ``attnviz synth --out /tmp/syn --videos 8 --seed 2000
+--splits test=1``), shot with ``--video synth2000_00000 --time 1.0``.
 
 Run: ``python benchmarks/page_screenshots.py --pages DIR [--video KEY] [--time SECONDS]
 [--out assets]``
@@ -60,10 +58,10 @@ def main() -> None:
         driver.get(index.resolve().as_uri())
         time.sleep(1.0)
         h = driver.execute_script("return document.body.scrollHeight")
-        driver.set_window_size(1060, min(max(h + 20, 300), 700))
+        driver.set_window_size(1060, min(max(h + 160, 300), 700))
         time.sleep(0.5)
         driver.save_screenshot(str(args.out / "page_index.png"))
-        driver.set_window_size(1060, 760)
+        driver.set_window_size(1060, 900)
         driver.get((page / "index.html").resolve().as_uri())
         time.sleep(1.5)
         if args.time is not None:
