@@ -71,7 +71,8 @@ def main() -> None:
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     finally:
         driver.quit()
-    print(f"wrote {args.out / 'page_index.png'} and {args.out / 'page_video.png'}; errors: {errors}")
+    shots = f"{args.out / 'page_index.png'} and {args.out / 'page_video.png'}"
+    print(f"wrote {shots}; browser errors: {errors}")
 
 
 if __name__ == "__main__":
