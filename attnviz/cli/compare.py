@@ -83,6 +83,9 @@ def compare_explanations_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     seed: int = typer.Option(0, "--seed", help="Seed of random orders and re-initialisation."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    html: bool = typer.Option(
+        True, "--html/--no-html", help="Also write index.html and videos/<key>/index.html."
+    ),
 ) -> None:
     """Attention vs Grad-CAM, occlusion and integrated gradients: one table (localization,
     faithfulness, sanity), deletion/insertion curves and the maps side by side."""
@@ -102,6 +105,7 @@ def compare_explanations_cmd(
         temporal_steps=temporal_steps,
         random_orders=random_orders, sanity_videos=sanity_videos, params=params,
         figure_video=figure_video, save_maps=save_maps, device=device, seed=seed, quiet=quiet,
+        html=html,
     )  # fmt: skip
     typer.echo(summary["markdown"])
     if not quiet:

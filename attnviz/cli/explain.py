@@ -17,6 +17,7 @@ _FPS = "Instead of --frames: sample at this rate, in sliding windows (paper, THU
 _WINDOW = "Sampled frames per window (with --fps)."
 _STRIDE = "Window stride in sampled frames (with --fps)."
 _CKPT = "Model checkpoint (default: the model shipped with attnviz)."
+_HTML = "Also write index.html (+ video.webm): an interactive page that opens from file://."
 
 
 @contextlib.contextmanager
@@ -64,9 +65,10 @@ def spatial_map_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
+    html: bool = typer.Option(True, "--html/--no-html", help=_HTML),
 ) -> None:
-    """Where the model looks: overlay.mp4, strip.png (Fig. 4), boxes.csv, tubes.json, maps.npz;
-    prints the top-5 classes."""
+    """Where the model looks: overlay.mp4, strip.png (Fig. 4), boxes.csv, tubes.json, maps.npz,
+    index.html; prints the top-5 classes."""
     from attnviz.pipeline.explain import spatial_map
 
     params = localize_params(threshold=threshold, window=window, stride=stride)
@@ -76,7 +78,7 @@ def spatial_map_cmd(
         summary = spatial_map(
             video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, alpha=alpha,
-            colormap=colormap, quiet=quiet, params=params,
+            colormap=colormap, quiet=quiet, params=params, html=html,
         )  # fmt: skip
     _report(summary, quiet)
 
@@ -94,9 +96,10 @@ def temporal_map_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
+    html: bool = typer.Option(True, "--html/--no-html", help=_HTML),
 ) -> None:
     """When the model looks: temporal.png (curve, segments shaded), segments.csv, run.txt
-    (THUMOS14 run file), maps.npz; prints the top-5 classes."""
+    (THUMOS14 run file), maps.npz, index.html; prints the top-5 classes."""
     from attnviz.pipeline.explain import temporal_map
 
     params = localize_params(threshold=threshold, window=window, stride=stride)
@@ -104,7 +107,7 @@ def temporal_map_cmd(
         summary = temporal_map(
             video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, quiet=quiet,
-            params=params,
+            params=params, html=html,
         )  # fmt: skip
     _report(summary, quiet)
 

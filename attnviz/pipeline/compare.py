@@ -341,12 +341,14 @@ def compare_explanations(
     device: str = "cpu",
     seed: int = 0,
     quiet: bool = False,
+    html: bool = True,
 ) -> dict:
     """Compare explanation methods on a data set with ground truth; write into ``out_dir``
     (all or nothing): ``table.csv`` / ``table.md`` (methods x metrics), ``map.csv`` (every mAP
     at every IoU), ``sweep.csv``, ``curves.csv`` + ``curves.png`` (deletion / insertion),
     ``sanity.csv`` + ``sanity.png``, ``maps.png`` (each method's maps on the same frames),
-    ``summary.json`` and, with ``save_maps``, ``maps/<method>/<video>.npz``.
+    ``summary.json``, with ``save_maps`` ``maps/<method>/<video>.npz`` and, with ``html``,
+    ``index.html`` (the videos) + ``videos/<key>/index.html`` (:mod:`attnviz.pipeline.page`).
 
     Returns:
         a summary: ``out``, ``videos``, ``methods``, ``accuracy``, ``table`` (rows of numbers)
@@ -423,6 +425,10 @@ def compare_explanations(
         _figures(tmp, dataset, run.outs, names, mean_curves, sanity_rows, params, figure_video)
         if save_maps:
             _save_maps(tmp / "maps", run.outs)
+        if html:
+            from attnviz.pipeline.page import write_compare_pages
+
+            write_compare_pages(tmp, dataset, run.outs, params=params)
     return {
         "out": str(out_path),
         "videos": len(dataset.videos),

@@ -505,6 +505,7 @@ def spatial_map(
     strip_frames: int = 16,
     quiet: bool = False,
     params: LocalizeParams | None = None,
+    html: bool = True,
 ) -> dict:
     """Where the model looks. Writes into ``out_dir`` (all or nothing):
 
@@ -515,7 +516,9 @@ def spatial_map(
       levels) over up to ``strip_frames`` evenly spaced sampled frames;
     * ``boxes.csv`` (``video,frame,class,score,x1,y1,x2,y2``; 1-based source frames, pixels)
       and ``tubes.json`` (:func:`~attnviz.localize.tubes_from_attention`);
-    * ``maps.npz``: the :class:`~attnviz.types.AttentionOutput`.
+    * ``maps.npz``: the :class:`~attnviz.types.AttentionOutput`;
+    * with ``html``: ``index.html`` + ``video.webm``, the interactive page
+      (:func:`attnviz.pipeline.page.write_video_page`).
 
     Returns:
         a summary: ``top5`` ``[(class, probability)]``, ``frames`` (sampled), ``boxes``,
@@ -583,6 +586,10 @@ def spatial_map(
         )
         save_attention(tmp / "maps.npz", out)
         n_boxes = _write_boxes(tmp, out, params)
+        if html:
+            from attnviz.pipeline.page import write_video_page
+
+            write_video_page(tmp, out, video=path, params=params, colormap=colormap)
     return {"top5": _top5(out), "frames": out.num_frames, "boxes": n_boxes, "out": str(out_dir)}
 
 
@@ -601,12 +608,14 @@ def temporal_map(
     precision: str = "fp32",
     quiet: bool = False,
     params: LocalizeParams | None = None,
+    html: bool = True,
 ) -> dict:
     """When the model looks. Writes into ``out_dir`` (all or nothing): ``temporal.png`` (the
     normalised importance over the video's time axis, detected segments shaded),
     ``segments.csv`` (``video,t_start,t_end,class,score``, seconds), ``run.txt`` (a THUMOS14
     run file ``video t_start t_end class_id score``; THUMOS14 class ids when the model's
-    classes are THUMOS14's, else 1..K) and ``maps.npz``.
+    classes are THUMOS14's, else 1..K), ``maps.npz`` and, with ``html``, the interactive page
+    ``index.html`` + ``video.webm``.
 
     Returns:
         a summary: ``top5``, ``frames``, ``segments``, ``out``.
@@ -626,6 +635,10 @@ def temporal_map(
         _plot_curve(tmp / "temporal.png", out, params)
         save_attention(tmp / "maps.npz", out)
         n_segs = _write_segments(tmp, out, params)
+        if html:
+            from attnviz.pipeline.page import write_video_page
+
+            write_video_page(tmp, out, video=path, params=params)
     return {"top5": _top5(out), "frames": out.num_frames, "segments": n_segs, "out": str(out_dir)}
 
 
