@@ -63,10 +63,17 @@ def detect_cmd(
     quiet: Annotated[
         bool, typer.Option("--quiet", help="No progress bar, notes or warnings.")
     ] = False,
+    html: Annotated[
+        bool,
+        typer.Option(
+            "--html/--no-html",
+            help="Also write index.html (the videos) and videos/<key>/index.html (default on).",
+        ),
+    ] = True,
 ) -> None:
     """Run the model over every video of a test set: frame_dets.csv (eval-ucf24 --metric
-    frame), tubes.json (--metric video), run.txt (eval-thumos), segments.csv, summary.json.
-    Resumable; under torchrun each rank takes its share of the videos."""
+    frame), tubes.json (--metric video), run.txt (eval-thumos), segments.csv, summary.json,
+    index.html. Resumable; under torchrun each rank takes its share of the videos."""
     from attnviz.localize import LocalizeParams
     from attnviz.pipeline.detect import DetectSettings, list_videos, run_detect
 
@@ -84,7 +91,7 @@ def detect_cmd(
     with _video_warnings(quiet):
         summary = run_detect(
             videos, out, checkpoint=checkpoint, settings=settings, device=device,
-            workers=workers, quiet=quiet,
+            workers=workers, quiet=quiet, html=html,
         )  # fmt: skip
     if "counts" not in summary:  # another rank: rank 0 reports
         return

@@ -634,6 +634,7 @@ def run_detect(
     quiet: bool = False,
     rank: int | None = None,
     world_size: int | None = None,
+    html: bool = True,
 ) -> dict:
     """Detections of every video of ``data`` into ``out_dir`` (see the module docstring).
 
@@ -644,6 +645,9 @@ def run_detect(
         device: ``cpu`` or ``cuda`` (under torchrun on GPUs, ``cuda:LOCAL_RANK`` is used).
         workers: decode processes per rank (0: decode in this process).
         rank, world_size: this process's shard (default: ``torchrun``'s environment).
+        html: also write ``videos/<key>/index.html`` per video (its page, with a
+            browser-playable copy of a video file) and ``index.html`` listing the videos
+            (:mod:`attnviz.pipeline.page`); not part of the settings, so a resume may change it.
 
     Returns:
         on rank 0 the summary (what ``summary.json`` holds, plus ``failed``: ``[(video,
@@ -698,13 +702,15 @@ def run_detect(
                 todo.append(i)
         done = _run_shard(
             data, out, todo, model, settings, workers, quiet or rank != 0, digest,
-            len(shard) - len(todo), names,
+            len(shard) - len(todo), names, html,
         )  # fmt: skip
         if dist is not None:
             dist.barrier()
         if rank != 0:
             return {"rank": rank, "done": done}
         summary = merge_parts(data, out, names, fp, digest)
+        if html:
+            _write_index_page(data, out, digest)
     summary["time"] = {
         "seconds": round(time.perf_counter() - t0, 3),
         "videos_this_run_rank0": done,
@@ -726,6 +732,7 @@ def _run_shard(
     digest: str,
     skipped: int,
     names: Sequence[str],
+    html: bool = False,
 ) -> int:
     """Detect the videos ``todo`` (indices into ``data``), one part file each; returns how
     many were written."""
@@ -763,12 +770,44 @@ def _run_shard(
                 part["seconds"] = round(time.perf_counter() - t1, 4)
                 if settings.save_maps:
                     save_attention(out / "maps" / f"{key}.npz", res)
+                if html:  # before the part: a video with a part has its page
+                    _write_video_page(out, key, path, res, settings)
                 atomic_write_text(_part_path(out, key), json.dumps(part))
                 done += 1
                 bar.update(1)
     finally:
         decoder.close()
     return done
+
+
+# --------------------------------------------------------------------------- pages
+def _write_video_page(out: Path, key: str, path: Path, res: AttentionOutput, settings) -> None:
+    from attnviz.pipeline.page import page_key, write_video_page
+
+    video = path if path.is_file() else None  # frame folders: no playable copy
+    write_video_page(
+        out / "videos" / page_key(key), res, video=video, params=settings.params, title=key,
+        back="../../index.html",
+    )  # fmt: skip
+
+
+def _write_index_page(data: DetectData, out: Path, digest: str) -> None:
+    """``index.html``: every video with a part, its top class and score, linking to its page."""
+    from attnviz.pipeline.page import PageRow, page_key, write_dataset_page
+
+    rows = []
+    for key in data.keys:
+        part, _ = _read_part(_part_path(out, key), key, digest)
+        if part is None:
+            continue
+        rows.append(
+            PageRow(
+                video=key, href=f"videos/{page_key(key)}/index.html", label="",
+                predicted=str(part["top_class"]), score=float(part["top_score"]),
+                outcome=f"{len(part['tubes'])} tubes, {len(part['segments']['start'])} segments",
+            )
+        )  # fmt: skip
+    write_dataset_page(out, rows, title=f"attnviz detect: {data.source}")
 
 
 # --------------------------------------------------------------------------- merge

@@ -282,3 +282,28 @@ def test_frame_folders_and_fps_windows(synth, tmp_path, capsys):
     run_lines = (out / "run.txt").read_text().splitlines()
     assert {ln.split()[0] for ln in run_lines} <= {p.stem for p in (synth / "videos").iterdir()}
     assert json.loads((out / "summary.json").read_text())["counts"]["videos_done"] == N_VIDEOS
+
+
+def test_detect_writes_the_dataset_page_and_a_page_per_video(synth, reference, tmp_path, capsys):
+    """index.html lists every video with its top class and links to videos/<key>/index.html,
+    which exists with its playable copy; --no-html writes neither."""
+    import re
+
+    from attnviz.io.splits import read_csv_list
+
+    index = (reference / "index.html").read_text()
+    keys = [v.key for v in read_csv_list(synth / "test.csv", root=synth / "videos").items]
+    assert len(keys) == N_VIDEOS
+    for key in keys:
+        assert key in index
+        page = reference / "videos" / key / "index.html"
+        assert page.is_file() and key in page.read_text()
+    links = re.findall(r"videos/[^\"']+/index\.html", index)
+    assert links and all((reference / link).is_file() for link in links)
+    out = tmp_path / "nohtml"
+    code, _, err = run(
+        ["detect", "--data", synth, "--out", out, "--workers", "0", "--quiet", "--no-html"], capsys
+    )
+    assert code == 0, err
+    assert not (out / "index.html").exists() and not (out / "videos").exists()
+    _same_files(reference, out)
