@@ -178,8 +178,9 @@ def check_validation_split(
     if val_subset == "test" or (val_source and looks_like_test_split(val_source)):
         raise AttnvizError(
             f"validation data {val_source or '(given)'} is a test split: select the model on a "
-            "validation split carved from the training data (--val-fraction) or on a separate "
-            "validation list, never on the test set"
+            "validation split carved from the training data ({val_fraction}) or on a separate "
+            "validation list, never on the test set",
+            params=("val_fraction",),
         )
     vset = set(val_keys)
     if test_keys:

@@ -212,7 +212,8 @@ def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTrut
     if not any(folder.glob(f"*_{subset}.txt")) and not any(folder.glob(f"*_{subset}.txt.gz")):
         raise AttnvizError(
             f"{folder}: no ground-truth files '<Class>_{subset}.txt' in this folder "
-            "(is --subset right?)"
+            "(is {subset} right?)",
+            params=("subset",),
         )
     vids: list[str] = []
     starts: list[np.ndarray] = []

@@ -154,7 +154,8 @@ def load_compare_data(
     if temporal is None and spatial is None:
         raise AttnvizError(
             f"{root}: no ground truth found (expected annotations/ or gt_tubes.json; or pass "
-            "--temporal-gt / --spatial-gt)"
+            "{temporal_gt} / {spatial_gt})",
+            params=("temporal_gt", "spatial_gt"),
         )
     labels: dict[str, str] = {}
     csv_path = root / f"{split}.csv"
