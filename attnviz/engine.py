@@ -178,8 +178,9 @@ def check_validation_split(
     if val_subset == "test" or (val_source and looks_like_test_split(val_source)):
         raise AttnvizError(
             f"validation data {val_source or '(given)'} is a test split: select the model on a "
-            "validation split carved from the training data (--val-fraction) or on a separate "
-            "validation list, never on the test set"
+            "validation split carved from the training data ({val_fraction}) or on a separate "
+            "validation list, never on the test set",
+            params=("val_fraction",),
         )
     vset = set(val_keys)
     if test_keys:
@@ -431,20 +432,9 @@ def fit(
     if dist_info is None:
         dist_info = setup_distributed(config.device)
     dev = _device(config, dist_info)
-    out = Path(out_dir)
-    if dist_info.main:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise AttnvizError(f"{out}: cannot create the output folder ({exc.strerror})") from None
+    out = _output_folder(Path(out_dir), dist_info)
     module = model
-    if config.freeze_backbone and getattr(module, "backbone", None) is not None:
-        for p in module.backbone.parameters():
-            p.requires_grad_(False)
-    module.to(dev)
-    params = [p for p in module.parameters() if p.requires_grad]
-    if not params:
-        raise AttnvizError("the model has no trainable parameter")
+    params = _trainable(module, config, dev)
     optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     log_path = out / "log.csv"
     state = _TrainState()
@@ -455,34 +445,18 @@ def fit(
     )
     ks = _ks(module.num_classes)
     writer = _tensorboard(out) if dist_info.main else None
-    best_path, last_path = out / "best.pt", out / "last.pt"
     for epoch in range(state.start_epoch, config.epochs):
         t0 = time.perf_counter()
-        sampler.set_epoch(epoch)
-        if hasattr(train_set, "set_epoch"):
-            train_set.set_epoch(epoch)
-        torch.manual_seed((config.seed * 1_000_003 + epoch * 1009 + dist_info.rank) % (2**63 - 1))
+        _start_epoch(epoch, sampler, train_set, config, dist_info)
         row = train_one_epoch(
             module, wrapped, loader, optimizer, params, config, epoch, ks, dev, dist_info, quiet
         )
         if val_set is not None:
             row.update(_validate(module, val_set, config, ks, dev, dist_info))
-            key = (row["val_top1"], -row["val_loss"])
-        else:
-            key = (row["train_top1"], -row["train_loss"])
         row["seconds"] = time.perf_counter() - t0
-        improved = state.best_key is None or key > state.best_key
-        if improved:
-            state.best_key, state.best_epoch = key, epoch + 1
-        state.history.append(row)
+        improved = state.record(epoch, row, validated=val_set is not None)
         if dist_info.main:
-            extra = {
-                "train_config": asdict(config),
-                "metrics": {k_: v for k_, v in row.items()},
-                "best_key": list(state.best_key),
-                "best_epoch": state.best_epoch,
-                "meta": meta or {},
-            }
+            extra = _checkpoint_extra(config, row, state, meta)
             _save_epoch(out, module, optimizer, epoch, extra, improved, config.keep)
             _write_log(log_path, state.history)
             _report_epoch(row, epoch, config.epochs, writer, quiet)
@@ -493,8 +467,8 @@ def fit(
     if writer is not None:
         writer.close()
     return {
-        "best": str(best_path),
-        "last": str(last_path),
+        "best": str(out / "best.pt"),
+        "last": str(out / "last.pt"),
         "best_epoch": state.best_epoch,
         "epochs": config.epochs,
         "log": str(log_path),
@@ -511,6 +485,59 @@ class _TrainState:
     best_key: tuple[float, float] | None = None
     best_epoch: int = -1
     history: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, epoch: int, row: dict[str, Any], *, validated: bool) -> bool:
+        """Log ``row`` of ``epoch`` (0-based); whether it is the best so far (by validation
+        top-1 then loss, or by the training ones without validation)."""
+        split = "val" if validated else "train"
+        key = (row[f"{split}_top1"], -row[f"{split}_loss"])
+        improved = self.best_key is None or key > self.best_key
+        if improved:
+            self.best_key, self.best_epoch = key, epoch + 1
+        self.history.append(row)
+        return improved
+
+
+def _output_folder(out: Path, dist_info: DistInfo) -> Path:
+    """``out``, created by the main process."""
+    if dist_info.main:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AttnvizError(f"{out}: cannot create the output folder ({exc.strerror})") from None
+    return out
+
+
+def _trainable(module: nn.Module, config: TrainConfig, dev: torch.device) -> list:
+    """``module`` on ``dev`` (its backbone frozen with ``config.freeze_backbone``); the
+    parameters the optimizer trains."""
+    if config.freeze_backbone and getattr(module, "backbone", None) is not None:
+        for p in module.backbone.parameters():
+            p.requires_grad_(False)
+    module.to(dev)
+    params = [p for p in module.parameters() if p.requires_grad]
+    if not params:
+        raise AttnvizError("the model has no trainable parameter")
+    return params
+
+
+def _start_epoch(epoch: int, sampler, train_set, config: TrainConfig, dist_info: DistInfo) -> None:
+    """Shuffle, sample and seed ``epoch`` the same way on a fresh run and on a resumed one."""
+    sampler.set_epoch(epoch)
+    if hasattr(train_set, "set_epoch"):
+        train_set.set_epoch(epoch)
+    torch.manual_seed((config.seed * 1_000_003 + epoch * 1009 + dist_info.rank) % (2**63 - 1))
+
+
+def _checkpoint_extra(config: TrainConfig, row, state: _TrainState, meta) -> dict[str, Any]:
+    """What every checkpoint stores beside the weights and the optimizer."""
+    return {
+        "train_config": asdict(config),
+        "metrics": dict(row),
+        "best_key": list(state.best_key),
+        "best_epoch": state.best_epoch,
+        "meta": meta or {},
+    }
 
 
 def _resume(resume, module: nn.Module, optimizer, dev: torch.device, log_path: Path) -> _TrainState:

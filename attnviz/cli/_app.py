@@ -18,7 +18,12 @@ app = typer.Typer(
 
 #: Library parameters whose flag is not ``--`` + the name with ``-`` for ``_``: the one place
 #: where the command line maps parameters to flags (:class:`attnviz.errors.ParameterError`).
-FLAGS = {"class_index": "--class", "formats": "--format", "examples": "--example"}
+FLAGS = {
+    "class_index": "--class",
+    "formats": "--format",
+    "examples": "--example",
+    "evals": "--eval",
+}
 
 
 def flag(param: str) -> str:
@@ -28,11 +33,9 @@ def flag(param: str) -> str:
 
 def error_message(exc: Exception) -> str:
     """The one-line message of a library error, parameters written as flags."""
-    from attnviz.errors import ParameterError
+    from attnviz.errors import AttnvizError
 
-    if isinstance(exc, ParameterError):
-        return f"{flag(exc.param)} {exc.detail}"
-    return str(exc)
+    return exc.render(flag) if isinstance(exc, AttnvizError) else str(exc)
 
 
 def localize_params(**values):

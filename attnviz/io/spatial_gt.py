@@ -671,7 +671,8 @@ def read_spatial_gt(path: str | os.PathLike[str]) -> SpatialGroundTruth:
     if "images" in data and "annotations" in data:
         raise InputError(
             f"{p}: this is COCO ground truth, which has no tubes; read the pyannot, ACT, "
-            ".mat or YOWO file it was written from (COCO results take it as --coco-gt)"
+            ".mat or YOWO file it was written from (COCO results take it as {coco_gt})",
+            params=("coco_gt",),
         )
     return _from_pyannot_db(data, None, None, None, str(p))
 

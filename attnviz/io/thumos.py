@@ -212,7 +212,8 @@ def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTrut
     if not any(folder.glob(f"*_{subset}.txt")) and not any(folder.glob(f"*_{subset}.txt.gz")):
         raise AttnvizError(
             f"{folder}: no ground-truth files '<Class>_{subset}.txt' in this folder "
-            "(is --subset right?)"
+            "(is {subset} right?)",
+            params=("subset",),
         )
     vids: list[str] = []
     starts: list[np.ndarray] = []
@@ -238,17 +239,31 @@ def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTrut
         for video, s, e in zip(v, a.tolist(), b.tolist(), strict=True):
             ambiguous.setdefault(video, []).append((s, e))
         all_videos.update(v)
+    return _by_class(
+        names, ids, vids, np.concatenate(starts), np.concatenate(ends), np.concatenate(labels),
+        ambiguous, all_videos, subset, folder,
+    )  # fmt: skip
+
+
+def _by_class(
+    names, ids, video, start, end, label, ambiguous, videos, subset, source
+) -> TemporalGroundTruth:
+    """The record of annotations ``(video, start, end, label)`` given in file order, grouped by
+    class (a stable sort on the label: per class, the file's order), and of the ``Ambiguous``
+    segments ``{video: [(start, end)]}``."""
+    label = np.asarray(label, dtype=np.int64)
+    order = np.argsort(label, kind="stable")
     return TemporalGroundTruth(
         class_names=names,
         class_ids=ids,
-        video=np.asarray(vids, dtype=object),
-        start=np.concatenate(starts),
-        end=np.concatenate(ends),
-        label=np.concatenate(labels),
+        video=np.asarray(video, dtype=object)[order],
+        start=np.asarray(start, dtype=np.float64)[order],
+        end=np.asarray(end, dtype=np.float64)[order],
+        label=label[order],
         ambiguous={k: np.asarray(v, dtype=np.float64) for k, v in ambiguous.items()},
-        videos=tuple(sorted(all_videos)),
+        videos=tuple(sorted(videos)),
         subset=subset,
-        source=str(folder),
+        source=str(source),
     )
 
 
@@ -296,20 +311,7 @@ def _gt_from_json(path: Path, subset: str, ids, names) -> TemporalGroundTruth:
             labels.append(index[label])
     if not videos:
         raise InputError(f"{path}: no video of subset {subset!r}")
-    # per class, annotation order = the file's order (stable sort on the label)
-    order = np.argsort(np.asarray(labels, dtype=np.int64), kind="stable")
-    return TemporalGroundTruth(
-        class_names=names,
-        class_ids=ids,
-        video=np.asarray(vids, dtype=object)[order],
-        start=np.asarray(starts, dtype=np.float64)[order],
-        end=np.asarray(ends, dtype=np.float64)[order],
-        label=np.asarray(labels, dtype=np.int64)[order],
-        ambiguous={k: np.asarray(v, dtype=np.float64) for k, v in ambiguous.items()},
-        videos=tuple(sorted(videos)),
-        subset=subset,
-        source=str(path),
-    )
+    return _by_class(names, ids, vids, starts, ends, labels, ambiguous, videos, subset, path)
 
 
 def _gt_from_csv(path: Path, subset: str, ids, names) -> TemporalGroundTruth:
@@ -344,20 +346,10 @@ def _gt_from_csv(path: Path, subset: str, ids, names) -> TemporalGroundTruth:
     for v, a, b in zip(video[amb].tolist(), s[amb].tolist(), e[amb].tolist(), strict=True):
         ambiguous.setdefault(v, []).append((a, b))
     keep = ~amb
-    labels = alpha[lab[keep]]
-    order = np.argsort(labels, kind="stable")
-    return TemporalGroundTruth(
-        class_names=names,
-        class_ids=ids,
-        video=video[keep][order],
-        start=s[keep][order],
-        end=e[keep][order],
-        label=labels[order],
-        ambiguous={k: np.asarray(v, dtype=np.float64) for k, v in ambiguous.items()},
-        videos=tuple(sorted(set(video.tolist()))),
-        subset=subset,
-        source=str(path),
-    )
+    return _by_class(
+        names, ids, video[keep], s[keep], e[keep], alpha[lab[keep]], ambiguous,
+        set(video.tolist()), subset, path,
+    )  # fmt: skip
 
 
 def read_thumos_gt(

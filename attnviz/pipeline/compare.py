@@ -154,7 +154,8 @@ def load_compare_data(
     if temporal is None and spatial is None:
         raise AttnvizError(
             f"{root}: no ground truth found (expected annotations/ or gt_tubes.json; or pass "
-            "--temporal-gt / --spatial-gt)"
+            "{temporal_gt} / {spatial_gt})",
+            params=("temporal_gt", "spatial_gt"),
         )
     labels: dict[str, str] = {}
     csv_path = root / f"{split}.csv"
@@ -193,7 +194,7 @@ def load_compare_data(
         )
     if max_videos is not None:
         if max_videos < 1:
-            raise AttnvizError(f"max_videos must be >= 1, got {max_videos}")
+            raise ParameterError("max_videos", f"must be >= 1, got {max_videos}")
         keys = keys[:max_videos]
     if spatial is not None:
         spatial = spatial.restrict(keys)
@@ -367,10 +368,7 @@ def compare_explanations(
     out_path = Path(out_dir)
     _check_out(out_path)  # fail before the long computation, create nothing yet
     model, minfo = load_model(checkpoint, device)
-    if frames is None:  # the clip length the model was trained with, else the paper's 25
-        frames = int(((minfo.get("extra") or {}).get("meta") or {}).get("frames", 25))
-    if frames < 1:
-        raise AttnvizError(f"frames must be >= 1, got {frames}")
+    sampling = _Sampling.for_model(minfo, frames, fps, window, stride, baseline)
     options = {
         "batch": batch,
         "steps": ig_steps,
@@ -386,10 +384,7 @@ def compare_explanations(
         model, names, batch=batch, spatial_steps=spatial_steps, temporal_steps=temporal_steps,
         random_orders=random_orders, seed=seed,
     )  # fmt: skip
-    run = _explain_dataset(
-        dataset, model, explainers, params, faith, frames=frames, fps=fps, window=window,
-        stride=stride, baseline=baseline, quiet=quiet,
-    )  # fmt: skip
+    run = _explain_dataset(dataset, model, explainers, params, faith, sampling, quiet=quiet)
     rows, map_rows, sweep_rows = _table_rows(run, dataset, params, thresholds, sweep_iou, faith)
     mean_curves = faith.mean_curves()
     for m, per in mean_curves.items():
@@ -398,25 +393,11 @@ def compare_explanations(
     sanity_rows = []
     if sanity_videos > 0:
         sanity_rows = _sanity(
-            model, dataset, names, options, baseline=baseline, frames=frames, fps=fps,
-            window=window, count=sanity_videos, seed=seed, quiet=quiet,
-        )  # fmt: skip
+            model, dataset, names, options, sampling, count=sanity_videos, seed=seed, quiet=quiet
+        )
         _add_sanity_columns(rows, names, sanity_rows)
 
-    accuracy = float(np.mean(run.correct)) if run.correct else float("nan")
-    info = {
-        "data": Path(dataset.source).name,
-        "split": split,
-        "videos": len(dataset.videos),
-        "clips": faith.clips,
-        "checkpoint": Path(checkpoint).name if checkpoint is not None else "default model",
-        "accuracy": accuracy,
-        "sampling": f"{frames} frames uniform"
-        if fps is None
-        else f"{fps:g} fps, windows {window}/{stride}",
-        "baseline": baseline,
-        "seconds": run.seconds,
-    }
+    info = _run_info(dataset, split, checkpoint, sampling, run, faith)
     markdown = format_markdown(rows, names, info, sweep_iou=sweep_iou)
     with output_dir(out_path) as tmp:
         _write_tables(
@@ -433,7 +414,7 @@ def compare_explanations(
         "out": str(out_path),
         "videos": len(dataset.videos),
         "methods": names,
-        "accuracy": accuracy,
+        "accuracy": info["accuracy"],
         "table": rows,
         "markdown": markdown,
     }
@@ -500,6 +481,34 @@ class _Faithfulness:
         return {m: {k: mean_curve(v) for k, v in c.items() if v} for m, c in self.curves.items()}
 
 
+@dataclass(frozen=True)
+class _Sampling:
+    """How clips are drawn from each video: ``frames`` uniform samples, or at ``fps`` in
+    windows of ``window`` samples every ``stride``; ``baseline`` is the input of a removed
+    frame."""
+
+    frames: int
+    fps: float | None
+    window: int
+    stride: int
+    baseline: str
+
+    @classmethod
+    def for_model(cls, minfo, frames, fps, window, stride, baseline) -> _Sampling:
+        """``frames`` default to the clip length the model was trained with, else the
+        paper's 25."""
+        if frames is None:
+            frames = int(((minfo.get("extra") or {}).get("meta") or {}).get("frames", 25))
+        if frames < 1:
+            raise ParameterError("frames", f"must be >= 1, got {frames}")
+        return cls(frames, fps, window, stride, baseline)
+
+    def describe(self) -> str:
+        if self.fps is None:
+            return f"{self.frames} frames uniform"
+        return f"{self.fps:g} fps, windows {self.window}/{self.stride}"
+
+
 @dataclass
 class _Run:
     """What explaining every video gave: the maps of each method, localization scores per
@@ -514,8 +523,8 @@ class _Run:
 
 
 def _explain_dataset(
-    data: CompareData, model, explainers, params, faith: _Faithfulness, *, frames, fps, window,
-    stride, baseline, quiet,
+    data: CompareData, model, explainers, params, faith: _Faithfulness, sampling: _Sampling, *,
+    quiet: bool,
 ) -> _Run:  # fmt: skip
     """Every method's maps of every video (faithfulness curves on the way, through
     ``faith``), and their pointing / energy scores against the ground truth."""
@@ -527,8 +536,9 @@ def _explain_dataset(
     t_start = time.perf_counter()
     for key, path in tqdm(data.videos.items(), desc="videos", unit="video", disable=quiet):
         res = explain_video_methods(
-            path, model, explainers, frames=frames, fps=fps, window=window, stride=stride,
-            baseline=baseline, name=key, on_clip=faith.on_clip, timings=run.timings, quiet=quiet,
+            path, model, explainers, frames=sampling.frames, fps=sampling.fps,
+            window=sampling.window, stride=sampling.stride, baseline=sampling.baseline, name=key,
+            on_clip=faith.on_clip, timings=run.timings, quiet=quiet,
         )  # fmt: skip
         first = next(iter(res.values()))
         if key in data.labels:
@@ -584,6 +594,21 @@ def _table_rows(run: _Run, data, params, thresholds, sweep_iou, faith: _Faithful
             row[k] = _nanmean(v)
         row["seconds_per_clip"] = (run.timings.get(m, 0.0)) / max(faith.clips, 1)
     return rows, map_rows, sweep_rows
+
+
+def _run_info(data: CompareData, split, checkpoint, sampling: _Sampling, run: _Run, faith):
+    """What the run was (the header of ``table.md`` and ``summary.json``)."""
+    return {
+        "data": Path(data.source).name,
+        "split": split,
+        "videos": len(data.videos),
+        "clips": faith.clips,
+        "checkpoint": Path(checkpoint).name if checkpoint is not None else "default model",
+        "accuracy": float(np.mean(run.correct)) if run.correct else float("nan"),
+        "sampling": sampling.describe(),
+        "baseline": sampling.baseline,
+        "seconds": run.seconds,
+    }
 
 
 def _add_sanity_columns(rows, names, sanity_rows) -> None:
@@ -645,23 +670,21 @@ def _map_rows(method: str, result) -> list[tuple]:
     ]
 
 
-def _first_clip(path: Path, frames: int, fps: float | None, window: int) -> list[np.ndarray]:
+def _first_clip(path: Path, sampling: _Sampling) -> list[np.ndarray]:
     from attnviz.io.video import iter_sampled, sample_uniform
 
-    if fps is None:
-        _, got = sample_uniform(path, frames)
+    if sampling.fps is None:
+        _, got = sample_uniform(path, sampling.frames)
         return [f for _, f in got]
     out = []
-    for _, f in iter_sampled(path, fps):
+    for _, f in iter_sampled(path, sampling.fps):
         out.append(f)
-        if len(out) == window:
+        if len(out) == sampling.window:
             break
     return out
 
 
-def _sanity(
-    model, data, names, options, *, baseline, frames, fps, window, count, seed, quiet
-) -> list[dict]:
+def _sanity(model, data, names, options, sampling: _Sampling, *, count, seed, quiet) -> list[dict]:
     """Mean rank correlation per (method, stage) over the first clip of ``count`` videos."""
     from tqdm.auto import tqdm
 
@@ -678,13 +701,15 @@ def _sanity(
     stages: list[str] = []
     keys = list(data.videos)[:count]
     for key in tqdm(keys, desc="sanity", unit="video", disable=quiet):
-        clip_frames = np.stack(_first_clip(data.videos[key], frames, fps, window))
-        clip = prepare_clip(model, clip_frames, baseline=baseline)
+        clip_frames = np.stack(_first_clip(data.videos[key], sampling))
+        clip = prepare_clip(model, clip_frames, baseline=sampling.baseline)
         trained = {m: make_explainer(m, model, **options)(clip) for m in names}
         for stage, rmodel in cascading_randomization(model, seed=seed):
             if stage not in stages:
                 stages.append(stage)
-            rclip = prepare_clip(rmodel, clip_frames, baseline=baseline, target=clip.target)
+            rclip = prepare_clip(
+                rmodel, clip_frames, baseline=sampling.baseline, target=clip.target
+            )
             for m in names:
                 maps = make_explainer(m, rmodel, **options)(rclip)
                 acc.setdefault((m, stage), []).append(

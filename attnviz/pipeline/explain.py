@@ -532,7 +532,8 @@ def spatial_map(
     if fps is not None and params.mask_norm == "clip":
         raise AttnvizError(
             "mask normalisation 'clip' needs the whole video's masks before the first frame is "
-            "drawn: use 'frame' or 'none' with --fps (or `attnviz localize` on maps.npz)"
+            "drawn: use 'frame' or 'none' with {fps} (or `attnviz localize` on maps.npz)",
+            params=("fps",),
         )
     if not 0.0 <= alpha <= 1.0:
         raise AttnvizError(f"alpha must be in [0, 1], got {alpha}")

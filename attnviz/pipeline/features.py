@@ -134,7 +134,10 @@ def extract_features(
         raise ParameterError("frames", f"must be >= 1, got {frames}")
     missing = [it.key for it in videos.items if it.path is None]
     if missing:
-        raise AttnvizError(f"{videos.source}: no video folder given (--root), e.g. {missing[0]!r}")
+        raise AttnvizError(
+            f"{videos.source}: no video folder given ({{root}}), e.g. {missing[0]!r}",
+            params=("root",),
+        )
     if trunk is None:
         trunk, desc = backbone_from_spec(**backbone_spec)
     assert desc is not None

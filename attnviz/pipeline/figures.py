@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attnviz.errors import AttnvizError, InputError
+from attnviz.errors import AttnvizError, InputError, ParameterError
 from attnviz.io.video import VIDEO_SUFFIXES, find_video, video_files
 from attnviz.localize import LocalizeParams
 from attnviz.pipeline.scoring import (
@@ -381,11 +381,15 @@ def write_figures(
 
     bad = [f for f in formats if f not in ("png", "pdf", "svg")]
     if bad or not formats:
-        raise AttnvizError(f"--format takes png, pdf or svg, got {', '.join(bad) or 'nothing'}")
+        raise ParameterError("formats", f"takes png, pdf or svg, got {', '.join(bad) or 'nothing'}")
     params = params or LocalizeParams()
     records = _records(maps)
     if video is not None and len(records) != 1:
-        raise AttnvizError(f"--video goes with one maps file, got {len(records)}: use --videos DIR")
+        raise ParameterError(
+            "video",
+            f"goes with one maps file, got {len(records)}: use {{videos}} (a folder)",
+            others=("videos",),
+        )
     temporal_gt, spatial_gt = _read_ground_truths(gt, subset, classes)
     chosen = _examples(records, examples)
     notes: list[str] = []
@@ -405,7 +409,7 @@ def write_figures(
                     notes.append(f"{o.video}: no video file in {videos}; frames drawn gray")
             files += _example_figures(tmp, o, src, spatial_gt, temporal_gt, params, num, formats)
         if video is None and videos is None and chosen:
-            notes.append("no --video/--videos given: frames drawn as gray canvases")
+            notes.append("no video or videos folder given: frames drawn as gray canvases")
         files += _result_figures(tmp, results, pr_threshold, formats)
     for r in results.values():
         notes += [f"[{r.metric}] {w}" for w in r.warnings]
@@ -441,7 +445,7 @@ def _examples(records: list[AttentionOutput], examples: int | Sequence[str]):
     by_name = {o.video: o for o in records}
     unknown = [n for n in examples if n not in by_name]
     if unknown:
-        raise AttnvizError(f"--example {unknown[0]!r}: no maps for this video")
+        raise ParameterError("examples", f"{unknown[0]!r}: no maps for this video")
     return [by_name[n] for n in examples]
 
 
@@ -494,9 +498,10 @@ def _result_figures(tmp: Path, results, pr_threshold, formats) -> list[str]:
             if thr is None:
                 thr = 0.3 if metric == "temporal" else 0.1
             if not any(abs(t - thr) < 1e-9 for t in r.thresholds):
-                raise AttnvizError(
-                    f"--pr-threshold {thr:g} is not one of the evaluated thresholds "
-                    f"{', '.join(f'{t:g}' for t in r.thresholds)}"
+                raise ParameterError(
+                    "pr_threshold",
+                    f"{thr:g} is not one of the evaluated thresholds "
+                    f"{', '.join(f'{t:g}' for t in r.thresholds)}",
                 )
             sym = "tIoU" if metric == "temporal" else "IoU"
             label = "temporal" if metric == "temporal" else f"{metric}-mAP"
@@ -560,7 +565,7 @@ def write_report(
             for e in evals  # type: ignore[union-attr]
         ]
     if not pairs:
-        raise AttnvizError("no evaluation file given (--eval results.json)")
+        raise ParameterError("evals", "names no evaluation file (results.json)")
     loaded = [(name, read_eval(p)) for name, p in pairs]
     groups: dict[str, dict[str, EvalResult]] = {}
     for name, r in loaded:

@@ -151,7 +151,9 @@ def _lists(recipe: Mapping[str, Any]) -> tuple[VideoList, VideoList | None, Vide
             data.setdefault("val", str(base / "val.csv"))
         data.setdefault("root", str(base / "videos"))
     if "train" not in data:
-        raise AttnvizError("no training data: give --data (or a recipe with data.train)")
+        raise AttnvizError(
+            "no training data: give {data} (or a recipe with data.train)", params=("data",)
+        )
     dataset = data.get("dataset", "csv")
     kw = {
         "dataset": dataset,
@@ -381,7 +383,9 @@ def run_recipe(
         train, val, _ = _lists(recipe)
         model = _build_model(recipe.get("model") or {}, train.class_names)
         if not recipe.get("out"):
-            raise AttnvizError("no output folder: give --out (or a recipe with out)")
+            raise AttnvizError(
+                "no output folder: give {out} (or a recipe with out)", params=("out",)
+            )
         if recipe.get("backbone"):
             _finetune(recipe, model, train, dist_info, quiet)
         tr, va, on_features = _datasets(recipe, model, train, val, dist_info, quiet)
@@ -465,7 +469,8 @@ def classify_checkpoints(
                 if state_checksum(model.backbone.state_dict()) != man.checksum:
                     raise AttnvizError(
                         f"{features}: the cached features were made by another backbone than "
-                        f"{ckpt}'s; extract them with --checkpoint {ckpt}"
+                        f"{ckpt}'s; extract them with {{checkpoint}} {ckpt}",
+                        params=("checkpoint",),
                     )
             if feat_ds is None:
                 feat_ds = FeatureDataset(features, videos)

@@ -90,9 +90,10 @@ def load_predictions(
         name = p.name.lower()
         if name.endswith(".json") or name.endswith(".json.gz"):
             if coco_gt is None:
-                raise AttnvizError(
-                    f"{p}: COCO results need the COCO ground truth they refer to (--coco-gt, "
-                    "written by attnviz convert-gt --to coco)"
+                raise ParameterError(
+                    "coco_gt",
+                    f"is needed: {p} holds COCO results, which refer to the COCO ground truth "
+                    "(written by attnviz convert-gt --to coco)",
                 )
             return read_coco_results(p, coco_gt, truth)
         return read_frame_detections(p, truth)
@@ -116,7 +117,8 @@ def _check_split(truth: SpatialGroundTruth, split: str) -> None:
     if not truth.split(split):
         raise InputError(
             f"{truth.source}: the ground truth has no {split} split (for pyannot.pkl or "
-            "finalAnnots.mat put testlist01.txt beside it, or use --split all)"
+            "finalAnnots.mat put testlist01.txt beside it, or use {split} all)",
+            params=("split",),
         )
 
 

@@ -59,6 +59,7 @@ def test_figures_command_prints_map_with_ground_truth(tmp_path, capsys):
         (["--maps", "{tmp}/nope.npz"], "nope.npz: maps file not found"),
         (["--maps", "{tmp}/maps.npz", "--frames", "0"], "--frames must be >= 1"),
         (["--maps", "{tmp}/maps.npz", "--format", "gif"], "--format takes png, pdf or svg"),
+        (["--maps", "{tmp}/maps.npz", "--example", "zz"], "--example 'zz': no maps for this"),
         (["--maps", "{tmp}/maps.npz", "--gt", "{tmp}/gt.json"], "gt.json: ground truth not found"),
         (["--maps", "{tmp}/bad.npz"], "bad.npz: not a readable .npz"),
         (["--maps", "{tmp}/maps.npz", "--video", "{tmp}/v.mp4", "--videos", "{tmp}"], "not both"),
