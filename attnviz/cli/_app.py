@@ -23,6 +23,7 @@ FLAGS = {
     "formats": "--format",
     "examples": "--example",
     "evals": "--eval",
+    "out_dir": "--out",
 }
 
 

@@ -341,7 +341,9 @@ def _check_settings(out: Path, fp: dict) -> None:
         if old != fp:
             diff = _first_difference(old, fp)
             raise AttnvizError(
-                f"{out}: made with other settings ({diff}); use another --out or remove it"
+                f"{out}: made with other settings ({diff}); use another {{out_dir}} or remove "
+                "it",
+                params=("out_dir",),
             )
         return
     atomic_write_text(path, json.dumps(fp, indent=1, sort_keys=True) + "\n")
