@@ -25,7 +25,7 @@ from attnviz.models.attention import (
 )
 from attnviz.models.backbone import build_backbone, feature_channels
 
-__all__ = ["ModelOutput", "Recognizer", "build_recognizer"]
+__all__ = ["FrameTerms", "ModelOutput", "Recognizer", "build_recognizer"]
 
 
 class ModelOutput(NamedTuple):
@@ -40,6 +40,23 @@ class ModelOutput(NamedTuple):
     logits: torch.Tensor
     mask: torch.Tensor
     temporal: torch.Tensor
+
+
+class FrameTerms(NamedTuple):
+    """What the head computes for each frame alone (:meth:`Recognizer.frame_terms`).
+
+    Attributes:
+        mask (Tensor[B, T, h, w]): the spatial mask ``M_i``.
+        masked (Tensor[B, T, C, h, w]): ``X~_i = X_i * M_i`` (eq. 1).
+        gates (Tensor[B, T, 4*hidden*h*w] or None): ``W_x * X~_i`` (the ``fast`` form).
+        phi_x (Tensor[B, T, dim] or None): ``Phi_X(X~_i)`` of eq. 2 (None without temporal
+            attention).
+    """
+
+    mask: torch.Tensor
+    masked: torch.Tensor
+    gates: torch.Tensor | None
+    phi_x: torch.Tensor | None
 
 
 class Recognizer(nn.Module):
@@ -171,7 +188,15 @@ class Recognizer(nn.Module):
 
         ``temporal`` is float32 whatever the autocast setting, so its rows sum to 1 within
         float32 rounding; ``logits`` and ``mask`` have the dtype the computation ran in.
+        Equal to ``head_from_terms(frame_terms(features))``.
         """
+        return self.head_from_terms(self.frame_terms(features))
+
+    def frame_terms(self, features: torch.Tensor) -> FrameTerms:
+        """The part of :meth:`head` that treats each frame alone (eq. 1, ``Phi_X``, ``W_x * X~_i``)
+        on ``features [B, T, C, h, w]``. Every field is ``[B, T, ...]``: the terms of different
+        clips can be spliced along T (perturbation methods recompute only the frames they
+        change) and given to :meth:`head_from_terms`."""
         if features.ndim != 5 or features.shape[2] != self.feature_channels:
             raise AttnvizError(
                 f"features must be [B, T, {self.feature_channels}, h, w], got "
@@ -182,8 +207,7 @@ class Recognizer(nn.Module):
             raise AttnvizError(
                 f"features must hold at least one frame, got {tuple(features.shape)}"
             )
-        dev = features.device.type
-        autocasting = torch.is_autocast_enabled(dev)
+        autocasting = torch.is_autocast_enabled(features.device.type)
         param_dtype = self.classifier.weight.dtype
         if not autocasting and features.is_floating_point() and features.dtype != param_dtype:
             features = features.to(param_dtype)  # e.g. float16 cached features
@@ -195,27 +219,38 @@ class Recognizer(nn.Module):
             mask = flat.new_ones(b * n, 1, hh, ww)
             masked = flat
         xt = masked.reshape(b, n, c, hh, ww)
-        mean_x = self._layout(xt.mean(dim=1))  # (1/n) sum_i X~_i
-        h = self.init_h(mean_x)  # eq. 5
-        cstate = self.init_c(mean_x)
         phi_x = self.energy.project_frames(xt) if self.energy is not None else None
-        hidden_weight = None
-        mix = torch.promote_types(masked.dtype, torch.float32)  # the attention mix runs in it
+        zx = None
         if self.fast:
             # W_x * X~_i once for every frame, as one batch: by linearity of W_x (no bias),
             # W_x * Y_t = (1/n) sum_i w_ti (W_x * X~_i); only W_h * H_{t-1} is left per step.
+            mix = torch.promote_types(masked.dtype, torch.float32)
             zx = self.cell.conv_x(masked).to(mix).reshape(b, n, -1)  # [B, T, 4*hid*h*w]
+        return FrameTerms(mask.reshape(b, n, hh, ww), xt, zx, phi_x)
+
+    def head_from_terms(self, terms: FrameTerms) -> ModelOutput:
+        """The rest of :meth:`head` (eq. 2-5, ConvLSTM, classifier) from :meth:`frame_terms`."""
+        mask, xt, zx, phi_x = terms
+        b, n, c, hh, ww = xt.shape
+        dev = xt.device.type
+        autocasting = torch.is_autocast_enabled(dev)
+        mean_x = self._layout(xt.mean(dim=1))  # (1/n) sum_i X~_i
+        h = self.init_h(mean_x)  # eq. 5
+        cstate = self.init_c(mean_x)
+        hidden_weight = None
+        mix = torch.promote_types(xt.dtype, torch.float32)  # the attention mix runs in it
+        if zx is not None:
             if dev == "cpu" and not autocasting:
                 hidden_weight = self.cell.hidden_weight_matrix()
         else:
             xflat = xt.to(mix).reshape(b, n, -1)  # [B, T, C*h*w]
-        hidden_sum = torch.zeros((), device=features.device, dtype=mix)
+        hidden_sum = torch.zeros((), device=xt.device, dtype=mix)
         weights = []
         for _ in range(n):
             w = self._weights(phi_x, h, n)  # [B, T], eq. 2-3 with H_{t-1} = h
             weights.append(w)
             w = w.to(mix)
-            if self.fast:
+            if zx is not None:
                 with torch.autocast(dev, enabled=False):
                     x_gates = torch.bmm(w[:, None, :], zx).reshape(b, -1, hh, ww)
                     if self.scale_by_n:
@@ -232,7 +267,7 @@ class Recognizer(nn.Module):
         pooled = h_bar.mean(dim=(-2, -1)) if self.pool == "avg" else h_bar.amax(dim=(-2, -1))
         logits = self.classifier(self.dropout(pooled))
         temporal = torch.stack(weights, dim=1)  # [B, T(step), T(frame)]
-        return ModelOutput(logits, mask.reshape(b, n, hh, ww), temporal)
+        return ModelOutput(logits, mask, temporal)
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         """``x``: frames ``[B, T, 3, H, W]`` or cached features ``[B, T, C, h, w]``."""
