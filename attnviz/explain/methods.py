@@ -163,26 +163,21 @@ class GradCAMExplainer(Explainer):
 
 
 def _frame_split(model: nn.Module):
-    """``(terms, rest)``: the model's head cut into what it computes for each frame alone
-    (``terms(features [B, T, C, h, w])``, a tuple of ``[B, T, ...]`` tensors or None) and the
-    rest (``rest(terms) -> logits``). A model without :meth:`frame_terms` gives its features as
-    the only term and its whole head as the rest."""
-    if hasattr(model, "frame_terms") and hasattr(model, "head_from_terms"):
-        return model.frame_terms, lambda t: model.head_from_terms(t).logits
-    return (lambda f: (f,)), (lambda t: model.head(t[0]).logits)
+    """``(terms, rest, splice)``: the model's head cut into what it computes for each frame
+    alone (``terms(features [B, T, C, h, w])``, a tuple of ``[B, T, ...]`` tensors or None), the
+    rest (``rest(terms) -> logits``) and ``splice(base, part, start)`` (one clip's terms with
+    frames from ``start`` on replaced by ``part``'s, see
+    :meth:`~attnviz.models.Recognizer.splice_terms`). A model without :meth:`frame_terms` gives
+    its features as the only term and its whole head as the rest."""
+    if all(hasattr(model, a) for a in ("frame_terms", "head_from_terms", "splice_terms")):
+        return model.frame_terms, lambda t: model.head_from_terms(t).logits, model.splice_terms
 
-
-def _splice(base: tuple, part: tuple, start: int, size: int) -> tuple:
-    """Terms of ``P`` clips: ``base`` (``[1, n, ...]``) with frames ``start .. start+size-1``
-    replaced by ``part`` (``[P, size, ...]``)."""
-    out = []
-    for b, p in zip(base, part, strict=True):
-        if b is None:
-            out.append(None)
-            continue
+    def splice(base: tuple, part: tuple, start: int) -> tuple:
+        (b,), (p,) = base, part
         e = b.expand(len(p), *b.shape[1:])
-        out.append(torch.cat([e[:, :start], p.to(b.dtype), e[:, start + size :]], dim=1))
-    return type(base)(*out) if hasattr(base, "_fields") else tuple(out)
+        return (torch.cat([e[:, :start], p, e[:, start + p.shape[1] :]], dim=1),)
+
+    return (lambda f: (f,)), (lambda t: model.head(t[0]).logits), splice
 
 
 class OcclusionExplainer(Explainer):
@@ -219,7 +214,7 @@ class OcclusionExplainer(Explainer):
     @torch.no_grad()
     def attribute(self, clip: Clip) -> tuple[torch.Tensor, torch.Tensor]:
         n, c, h, w = clip.features.shape
-        terms, rest = _frame_split(self.model)
+        terms, rest, splice = _frame_split(self.model)
         x, base = clip.features[None], clip.baseline[None]
         full = terms(x)
         p0 = self._probs(rest, full, clip.target)  # [1]
@@ -256,7 +251,7 @@ class OcclusionExplainer(Explainer):
             for i in range(0, h * w, self.batch):
                 hit = cells[i : i + self.batch][:, None, None]  # [P, 1, 1, h, w]
                 part = terms(torch.where(hit, b_blk, f_blk))  # [P, size, ...]
-                p = self._probs(rest, _splice(full, part, a, size), clip.target)
+                p = self._probs(rest, splice(full, part, a), clip.target)
                 spatial[a : a + size].view(size, -1)[:, i : i + len(p)] = (p0 - p)[None]
         return spatial, temporal
 

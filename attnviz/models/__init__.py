@@ -16,7 +16,13 @@ from attnviz.models.losses import (
     unimodal_loss,
 )
 from attnviz.models.precision import autocast, native_bf16
-from attnviz.models.recognizer import FrameTerms, ModelOutput, Recognizer, build_recognizer
+from attnviz.models.recognizer import (
+    FrameTerms,
+    ModelOutput,
+    Recognizer,
+    SplicedFrames,
+    build_recognizer,
+)
 
 __all__ = [
     "IMAGENET_MEAN",
@@ -25,6 +31,7 @@ __all__ = [
     "LossTerms",
     "ModelOutput",
     "Recognizer",
+    "SplicedFrames",
     "attention_loss",
     "autocast",
     "build_backbone",

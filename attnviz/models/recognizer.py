@@ -25,7 +25,7 @@ from attnviz.models.attention import (
 )
 from attnviz.models.backbone import build_backbone, feature_channels
 
-__all__ = ["FrameTerms", "ModelOutput", "Recognizer", "build_recognizer"]
+__all__ = ["FrameTerms", "ModelOutput", "Recognizer", "SplicedFrames", "build_recognizer"]
 
 
 class ModelOutput(NamedTuple):
@@ -42,13 +42,68 @@ class ModelOutput(NamedTuple):
     temporal: torch.Tensor
 
 
+class SplicedFrames(NamedTuple):
+    """``P`` clips' per-frame tensor ``[P, T, *S]`` that equals ``base`` except on frames
+    ``start .. start+size-1``, where it is ``part``; kept unexpanded so that what the head
+    computes from every frame (the mean over frames, the attention mix) reads the shared frames
+    once for all ``P`` clips (:meth:`Recognizer.splice_terms`).
+
+    Attributes:
+        base (Tensor[T, *S]): the shared frames.
+        start (int): first replaced frame.
+        part (Tensor[P, size, *S]): the replaced frames of each clip.
+    """
+
+    base: torch.Tensor
+    start: int
+    part: torch.Tensor
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.part), *self.base.shape)
+
+    @property
+    def device(self) -> torch.device:
+        return self.base.device
+
+    def _outside(self) -> tuple[torch.Tensor, torch.Tensor]:
+        end = self.start + self.part.shape[1]
+        return self.base[: self.start], self.base[end:]
+
+    def mean(self) -> torch.Tensor:
+        """The mean over frames, ``[P, *S]``."""
+        before, after = self._outside()
+        total = self.part.sum(dim=1) + (before.sum(dim=0) + after.sum(dim=0))[None]
+        return total / self.base.shape[0]
+
+    def mix(self, w: torch.Tensor) -> torch.Tensor:
+        """``sum_i w[:, i] frame_i`` for ``w [P, T]``, flattened: ``[P, prod(S)]``."""
+        before, after = self._outside()
+        end = self.start + self.part.shape[1]
+        out = torch.bmm(w[:, None, self.start : end], self.part.flatten(2))[:, 0]
+        if len(before):
+            out = out + w[:, : self.start] @ before.flatten(1)
+        if len(after):
+            out = out + w[:, end:] @ after.flatten(1)
+        return out
+
+    def materialize(self) -> torch.Tensor:
+        """The full ``[P, T, *S]`` tensor."""
+        before, after = self._outside()
+        p = len(self.part)
+        return torch.cat(
+            [before.expand(p, *before.shape), self.part, after.expand(p, *after.shape)], dim=1
+        )
+
+
 class FrameTerms(NamedTuple):
     """What the head computes for each frame alone (:meth:`Recognizer.frame_terms`).
 
     Attributes:
         mask (Tensor[B, T, h, w]): the spatial mask ``M_i``.
-        masked (Tensor[B, T, C, h, w]): ``X~_i = X_i * M_i`` (eq. 1).
-        gates (Tensor[B, T, 4*hidden*h*w] or None): ``W_x * X~_i`` (the ``fast`` form).
+        masked (Tensor[B, T, C, h, w] or SplicedFrames): ``X~_i = X_i * M_i`` (eq. 1).
+        gates (Tensor[B, T, 4*hidden*h*w], SplicedFrames or None): ``W_x * X~_i`` (the
+            ``fast`` form).
         phi_x (Tensor[B, T, dim] or None): ``Phi_X(X~_i)`` of eq. 2 (None without temporal
             attention).
     """
@@ -228,23 +283,49 @@ class Recognizer(nn.Module):
             zx = self.cell.conv_x(masked).to(mix).reshape(b, n, -1)  # [B, T, 4*hid*h*w]
         return FrameTerms(mask.reshape(b, n, hh, ww), xt, zx, phi_x)
 
+    @staticmethod
+    def splice_terms(base: FrameTerms, part: FrameTerms, start: int) -> FrameTerms:
+        """The terms of ``P`` clips equal to one clip's ``base`` (``[1, T, ...]``) except on
+        frames ``start .. start+size-1``, taken from ``part`` (``[P, size, ...]``): what
+        occlusion of a block of frames gives :meth:`head_from_terms`. The large per-frame
+        tensors stay shared (:class:`SplicedFrames`)."""
+
+        def cat(b, p):
+            if b is None:
+                return None
+            e = b.expand(len(p), *b.shape[1:])
+            return torch.cat([e[:, :start], p.to(b.dtype), e[:, start + p.shape[1] :]], dim=1)
+
+        def shared(b, p):
+            return None if b is None else SplicedFrames(b[0], start, p.to(b.dtype))
+
+        return FrameTerms(
+            cat(base.mask, part.mask),
+            shared(base.masked, part.masked),
+            shared(base.gates, part.gates),
+            cat(base.phi_x, part.phi_x),
+        )
+
     def head_from_terms(self, terms: FrameTerms) -> ModelOutput:
-        """The rest of :meth:`head` (eq. 2-5, ConvLSTM, classifier) from :meth:`frame_terms`."""
+        """The rest of :meth:`head` (eq. 2-5, ConvLSTM, classifier) from :meth:`frame_terms`
+        (or :meth:`splice_terms`)."""
         mask, xt, zx, phi_x = terms
         b, n, c, hh, ww = xt.shape
         dev = xt.device.type
         autocasting = torch.is_autocast_enabled(dev)
-        mean_x = self._layout(xt.mean(dim=1))  # (1/n) sum_i X~_i
+        spliced = isinstance(xt, SplicedFrames)
+        mean_x = self._layout(xt.mean() if spliced else xt.mean(dim=1))  # (1/n) sum_i X~_i
         h = self.init_h(mean_x)  # eq. 5
         cstate = self.init_c(mean_x)
         hidden_weight = None
-        mix = torch.promote_types(xt.dtype, torch.float32)  # the attention mix runs in it
+        dtype = (xt.base if spliced else xt).dtype
+        mix = torch.promote_types(dtype, torch.float32)  # the attention mix runs in it
         if zx is not None:
             if dev == "cpu" and not autocasting:
                 hidden_weight = self.cell.hidden_weight_matrix()
         else:
-            xflat = xt.to(mix).reshape(b, n, -1)  # [B, T, C*h*w]
-        hidden_sum = torch.zeros((), device=xt.device, dtype=mix)
+            xflat = (xt.materialize() if spliced else xt).to(mix).reshape(b, n, -1)
+        hidden_sum = torch.zeros((), device=mean_x.device, dtype=mix)
         weights = []
         for _ in range(n):
             w = self._weights(phi_x, h, n)  # [B, T], eq. 2-3 with H_{t-1} = h
@@ -252,7 +333,10 @@ class Recognizer(nn.Module):
             w = w.to(mix)
             if zx is not None:
                 with torch.autocast(dev, enabled=False):
-                    x_gates = torch.bmm(w[:, None, :], zx).reshape(b, -1, hh, ww)
+                    if isinstance(zx, SplicedFrames):
+                        x_gates = zx.mix(w).reshape(b, -1, hh, ww)
+                    else:
+                        x_gates = torch.bmm(w[:, None, :], zx).reshape(b, -1, hh, ww)
                     if self.scale_by_n:
                         x_gates = x_gates / n
             else:
