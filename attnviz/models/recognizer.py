@@ -96,6 +96,47 @@ class SplicedFrames(NamedTuple):
         )
 
 
+class _MixStep(torch.autograd.Function):
+    """``x_gates_t = sum_i w_ti (W_x * X~_i)``, ``[B, D]`` from ``w [B, T]`` and the frames'
+    gates ``[B, T, D]``, whose backward returns the gradient of ``w`` only and leaves the
+    gradient of the gates to :class:`_GatesTap`: autograd would add ``T`` outer products of
+    ``[B, T, D]`` (one per step), the tap computes their sum as one product."""
+
+    @staticmethod
+    def forward(ctx, w, zx, steps):
+        ctx.save_for_backward(w, zx)
+        ctx.steps = steps
+        return torch.bmm(w[:, None, :], zx)[:, 0]
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        w, zx = ctx.saved_tensors
+        ctx.steps.append((w, grad))
+        grad_w = torch.bmm(grad[:, None, :], zx.transpose(1, 2))[:, 0]
+        return grad_w, None, None
+
+
+class _GatesTap(torch.autograd.Function):
+    """Identity on the frames' gates; its backward is ``W^T G`` over the steps that
+    :class:`_MixStep` recorded (``W [B, steps, T]``, ``G [B, steps, D]``)."""
+
+    @staticmethod
+    def forward(ctx, zx, steps):
+        ctx.steps = steps
+        return zx.view_as(zx)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        if not ctx.steps:
+            return grad, None
+        ws = torch.stack([w for w, _ in ctx.steps], dim=1)
+        gs = torch.stack([g for _, g in ctx.steps], dim=1)
+        ctx.steps.clear()
+        return torch.bmm(ws.transpose(1, 2).to(gs.dtype), gs), None
+
+
 class FrameTerms(NamedTuple):
     """What the head computes for each frame alone (:meth:`Recognizer.frame_terms`).
 
@@ -326,6 +367,15 @@ class Recognizer(nn.Module):
         else:
             xflat = (xt.materialize() if spliced else xt).to(mix).reshape(b, n, -1)
         hidden_sum = torch.zeros((), device=mean_x.device, dtype=mix)
+        # gradients in eval mode (explanation methods): the gates' gradient as one product
+        # (same numbers up to float rounding); training keeps autograd's own, bit for bit
+        tap = (
+            torch.is_tensor(zx) and zx.requires_grad and not self.training
+            and torch.is_grad_enabled()
+        )  # fmt: skip
+        if tap:
+            steps: list = []
+            zx = _GatesTap.apply(zx, steps)
         weights = []
         for _ in range(n):
             w = self._weights(phi_x, h, n)  # [B, T], eq. 2-3 with H_{t-1} = h
@@ -335,6 +385,8 @@ class Recognizer(nn.Module):
                 with torch.autocast(dev, enabled=False):
                     if isinstance(zx, SplicedFrames):
                         x_gates = zx.mix(w).reshape(b, -1, hh, ww)
+                    elif tap:
+                        x_gates = _MixStep.apply(w, zx, steps).reshape(b, -1, hh, ww)
                     else:
                         x_gates = torch.bmm(w[:, None, :], zx).reshape(b, -1, hh, ww)
                     if self.scale_by_n:

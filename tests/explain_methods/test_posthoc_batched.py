@@ -93,3 +93,52 @@ def test_pixel_ig_equals_captum(model, frames):
     )
     grid, _ = IGExplainer(model, steps=3, space="pixels", batch=16).attribute(clip)
     torch.testing.assert_close(grid, ref, rtol=1e-4, atol=1e-8)
+
+
+def test_occlusion_on_the_straightforward_head_form(model, frames):
+    """``fast=False`` mixes the masked features themselves: the spliced frames are expanded."""
+    clip = prepare_clip(model, frames, target=3)
+    ref_s, ref_t = _captum_occlusion(model, clip, 1, 4)
+    model.fast = False
+    try:
+        spatial, temporal = OcclusionExplainer(model, spatial_window=4).attribute(clip)
+    finally:
+        model.fast = True
+    torch.testing.assert_close(spatial, ref_s, rtol=0, atol=1e-5)
+    torch.testing.assert_close(temporal, ref_t, rtol=0, atol=1e-5)
+
+
+def test_gates_gradient_in_eval_mode_equals_autograds(model, frames):
+    """In eval mode the gradient of the attention mix is one product (W^T G); the same
+    gradient as autograd's sum of one outer product per step."""
+    x = prepare_clip(model, frames).features[None].repeat(2, 1, 1, 1, 1)
+    x = (x * torch.tensor([1.0, 0.5])[:, None, None, None, None]).requires_grad_(True)
+    (g_eval,) = torch.autograd.grad(model.head(x).logits[:, 1].sum(), x)
+    model.train()
+    try:
+        for m in model.modules():  # keep batch norm and dropout as in eval mode
+            if isinstance(m, (nn.BatchNorm2d, nn.Dropout)):
+                m.eval()
+        (g_train,) = torch.autograd.grad(model.head(x).logits[:, 1].sum(), x)
+    finally:
+        model.eval()
+    assert g_train.abs().max() > 0
+    torch.testing.assert_close(g_eval, g_train, rtol=1e-5, atol=1e-10)
+
+
+def test_the_package_runs_every_method_without_captum():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from attnviz.explain import explain_frames\n"
+        "from attnviz.models import build_recognizer\n"
+        "m = build_recognizer('resnet18', 3, weights=None, random_init=True, input_size=32,\n"
+        "    hidden_channels=4, spatial_widths=(4, 4), energy_dim=4).eval()\n"
+        "f = np.zeros((3, 32, 32, 3), np.uint8)\n"
+        "explain_frames(m, f, ['attention', 'gradcam', 'occlusion', 'ig'],\n"
+        "    options={'steps': 2, 'spatial_window': 3})\n"
+        "assert 'captum' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
