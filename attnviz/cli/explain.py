@@ -12,11 +12,30 @@ import typer
 
 from attnviz.cli._app import app, fail, info, warn
 
-_FRAMES = "Uniformly sample this many frames over the video (paper: 25)."
+_FRAMES = "Uniformly sample this many frames over the video (default and paper: 25)."
 _FPS = "Instead of --frames: sample at this rate, in sliding windows (paper, THUMOS14: 10)."
 _WINDOW = "Sampled frames per window (with --fps)."
 _STRIDE = "Window stride in sampled frames (with --fps)."
-_CKPT = "Model checkpoint (default: the model shipped with attnviz)."
+_CKPT = "Model checkpoint, or a run folder (its best.pt) (default: the model shipped with attnviz)."
+_VIDEO = "The video file (--input works too)."
+DEFAULT_MODEL_NOTE = (
+    "note: no --checkpoint: using the small model shipped with attnviz, trained only on "
+    "attnviz's synthetic shapes (classes such as YellowSquareOrbit); on real videos its classes "
+    "and boxes mean nothing. To explain a real model pass --checkpoint runs/x/best.pt "
+    "(made by `attnviz train`, see the README)."
+)
+
+
+def _sampling(frames: int | None, fps: float | None) -> int:
+    """``--frames`` (default 25) unless ``--fps`` is given; both together are refused."""
+    if fps is not None and frames is not None:
+        raise fail("give --frames (uniform sampling) or --fps (windows at a fixed rate), not both")
+    return 25 if frames is None else frames
+
+
+def _model_note(checkpoint: Path | None, quiet: bool) -> None:
+    if checkpoint is None:
+        info(DEFAULT_MODEL_NOTE, quiet)
 
 
 @contextlib.contextmanager
@@ -47,10 +66,10 @@ def _report(summary: dict, quiet: bool) -> None:
 
 @app.command("spatial-map")
 def spatial_map_cmd(
-    video: Path = typer.Option(..., "--video", help="The video file."),
+    video: Path = typer.Option(..., "--video", "--input", help=_VIDEO),
     checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
-    frames: int = typer.Option(25, "--frames", help=_FRAMES),
+    frames: int = typer.Option(None, "--frames", help=_FRAMES),
     fps: float = typer.Option(None, "--fps", help=_FPS),
     window: int = typer.Option(25, "--window", help=_WINDOW),
     stride: int = typer.Option(12, "--stride", help=_STRIDE),
@@ -66,10 +85,12 @@ def spatial_map_cmd(
     from attnviz.localize import LocalizeParams
     from attnviz.pipeline.explain import spatial_map
 
+    frames = _sampling(frames, fps)
     try:
         params = LocalizeParams(threshold=threshold, window=window, stride=stride)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    _model_note(checkpoint, quiet)
     if colormap not in ("jet", "turbo", "inferno", "viridis", "hot"):
         raise fail(f"--colormap must be jet, turbo, inferno, viridis or hot, got {colormap!r}")
     with _video_warnings(quiet):
@@ -83,10 +104,10 @@ def spatial_map_cmd(
 
 @app.command("temporal-map")
 def temporal_map_cmd(
-    video: Path = typer.Option(..., "--video", help="The video file."),
+    video: Path = typer.Option(..., "--video", "--input", help=_VIDEO),
     checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
-    frames: int = typer.Option(25, "--frames", help=_FRAMES),
+    frames: int = typer.Option(None, "--frames", help=_FRAMES),
     fps: float = typer.Option(None, "--fps", help=_FPS),
     window: int = typer.Option(25, "--window", help=_WINDOW),
     stride: int = typer.Option(12, "--stride", help=_STRIDE),
@@ -100,10 +121,12 @@ def temporal_map_cmd(
     from attnviz.localize import LocalizeParams
     from attnviz.pipeline.explain import temporal_map
 
+    frames = _sampling(frames, fps)
     try:
         params = LocalizeParams(threshold=threshold, window=window, stride=stride)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    _model_note(checkpoint, quiet)
     with _video_warnings(quiet):
         summary = temporal_map(
             video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,

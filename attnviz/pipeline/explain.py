@@ -168,9 +168,13 @@ def _eval_mode(model) -> Iterator[None]:
 
 
 def _bar(quiet: bool, desc: str, unit: str = "frame", total: int | None = None):
+    """A progress bar on a terminal only (``disable=None``): on a redirected stderr a bar that
+    cannot erase itself would leave a stray ``0frame [00:00, ?frame/s]`` line."""
     from tqdm.auto import tqdm
 
-    return tqdm(desc=desc, unit=unit, total=total, disable=quiet, leave=False, dynamic_ncols=True)
+    return tqdm(
+        desc=desc, unit=unit, total=total, disable=quiet or None, leave=False, dynamic_ncols=True
+    )
 
 
 # --------------------------------------------------------------------------- explain
