@@ -68,6 +68,8 @@ class TrainConfig:
         freeze_backbone: keep the backbone's weights and batch-norm statistics fixed (always the
             case when training on cached features).
         max_steps: stop each epoch after this many steps (0: the whole epoch; for smoke tests).
+        save_every: also write ``epoch_XXX.pt`` every this many epochs (0: only ``last.pt`` and
+            ``best.pt``; the ``train`` command's default, an epoch file can weigh 80 MB).
         keep: keep the last ``keep`` ``epoch_XXX.pt`` files (0: all).
         log_every: update the progress bar's loss every this many steps.
     """
@@ -86,6 +88,7 @@ class TrainConfig:
     grad_clip: float = 0.0
     freeze_backbone: bool = False
     max_steps: int = 0
+    save_every: int = 1
     keep: int = 0
     log_every: int = 10
 
@@ -99,6 +102,8 @@ class TrainConfig:
         for name in ("weight_decay", "lambda_tv", "lambda_contrast", "lambda_unimodal"):
             if getattr(self, name) < 0:
                 raise AttnvizError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.save_every < 0:
+            raise AttnvizError(f"save_every must be >= 0, got {self.save_every}")
         if self.precision not in ("fp32", "bf16"):
             raise AttnvizError(f"precision must be fp32 or bf16, got {self.precision!r}")
 
@@ -515,10 +520,12 @@ def fit(
             with torch.no_grad():
                 ranks = _true_rank(out_.logits.detach().float(), y)
                 b = len(y)
-                row = [float(t) * b for t in terms] + [b] + [float((ranks < kk).sum()) for kk in ks]
+                # detach: float() of a tensor that requires grad warns (UserWarning) every step
+                row = [float(t.detach()) * b for t in terms] + [b]
+                row += [float((ranks < kk).sum()) for kk in ks]
                 sums += torch.tensor(row, dtype=torch.float64)
             if dist_info.main and not quiet and step % max(1, config.log_every) == 0:
-                bar.set_postfix(loss=f"{float(terms.total):.4f}")
+                bar.set_postfix(loss=f"{float(terms.total.detach()):.4f}")
         _sync_buffers(module, dist_info)
         sums = _all_sum(sums, dist_info)
         seen = max(float(sums[len(LOSS_TERMS)]), 1.0)
@@ -559,8 +566,9 @@ def fit(
                 "best_epoch": best_epoch,
                 "meta": meta or {},
             }
-            ckpt = out / f"epoch_{epoch + 1:03d}.pt"
-            save_checkpoint(ckpt, module, optimizer=optimizer, epoch=epoch, extra=extra)
+            if config.save_every > 0 and (epoch + 1) % config.save_every == 0:
+                ckpt = out / f"epoch_{epoch + 1:03d}.pt"
+                save_checkpoint(ckpt, module, optimizer=optimizer, epoch=epoch, extra=extra)
             save_checkpoint(last_path, module, optimizer=optimizer, epoch=epoch, extra=extra)
             if improved:
                 save_checkpoint(best_path, module, optimizer=optimizer, epoch=epoch, extra=extra)

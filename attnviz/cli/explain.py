@@ -26,6 +26,19 @@ DEFAULT_MODEL_NOTE = (
 )
 
 
+_OVERWRITE = "Replace the outputs of an earlier run in --out (see README: output folders)."
+
+
+@contextlib.contextmanager
+def _claim(out: Path, command: str, source: Path, overwrite: bool) -> Iterator[None]:
+    """The output-folder rule (:mod:`attnviz.io.outdir`) around one command."""
+    from attnviz.io.outdir import output_folder
+
+    with output_folder(out, command=command, source=str(Path(source).resolve()),
+                       overwrite=overwrite):  # fmt: skip
+        yield
+
+
 def _sampling(frames: int | None, fps: float | None) -> int:
     """``--frames`` (default 25) unless ``--fps`` is given; both together are refused."""
     if fps is not None and frames is not None:
@@ -79,6 +92,7 @@ def spatial_map_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE),
 ) -> None:
     """Where the model looks: overlay.mp4, strip.png (Fig. 4), boxes.csv, tubes.json, maps.npz;
     prints the top-5 classes."""
@@ -93,7 +107,7 @@ def spatial_map_cmd(
     _model_note(checkpoint, quiet)
     if colormap not in ("jet", "turbo", "inferno", "viridis", "hot"):
         raise fail(f"--colormap must be jet, turbo, inferno, viridis or hot, got {colormap!r}")
-    with _video_warnings(quiet):
+    with _claim(out, "spatial-map", video, overwrite), _video_warnings(quiet):
         summary = spatial_map(
             video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, alpha=alpha,
@@ -115,6 +129,7 @@ def temporal_map_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE),
 ) -> None:
     """When the model looks: temporal.png (curve, segments shaded), segments.csv, run.txt
     (THUMOS14 run file), maps.npz; prints the top-5 classes."""
@@ -127,7 +142,7 @@ def temporal_map_cmd(
     except ValueError as exc:
         raise fail(str(exc)) from None
     _model_note(checkpoint, quiet)
-    with _video_warnings(quiet):
+    with _claim(out, "temporal-map", video, overwrite), _video_warnings(quiet):
         summary = temporal_map(
             video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, quiet=quiet,
@@ -164,6 +179,7 @@ def localize_cmd(
         None, "--class", help="Localize this class index (default: the top class)."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No notes on stderr."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE),
 ) -> None:
     """Saved attention maps -> boxes.csv, tubes.json, segments.csv and a THUMOS14 run file, by
     the same rules as spatial-map and temporal-map."""
@@ -179,5 +195,6 @@ def localize_cmd(
         )  # fmt: skip
     except ValueError as exc:
         raise fail(str(exc)) from None
-    summary = localize_maps(maps, out, params=params, importance=importance)
+    with _claim(out, "localize", maps, overwrite):
+        summary = localize_maps(maps, out, params=params, importance=importance)
     _report(summary, quiet)

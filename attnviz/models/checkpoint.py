@@ -107,11 +107,10 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
         ``(model, info)``: the model in eval mode; ``info`` has ``config``, ``class_names``,
         ``epoch``, ``extra`` and ``optimizer`` (state dict or ``None``).
     """
+    from attnviz.io.paths import pick_file
     from attnviz.models.recognizer import build_recognizer
 
-    p = Path(path)
-    if not p.is_file():
-        raise AttnvizError(f"{p}: checkpoint not found")
+    p = pick_file(path, what="checkpoint", names=("best.pt", "last.pt"), patterns=("*.pt",))
     try:
         payload = torch.load(p, map_location=map_location, weights_only=True)
     except Exception as exc:
