@@ -20,7 +20,9 @@ import numpy as np
 from attnviz.localize.params import LocalizeParams
 from attnviz.localize.spatial import mask_to_box, upsample_mask
 from attnviz.localize.temporal import (
+    describe_importance,
     frame_importance,
+    is_flat,
     normalise_importance,
     runs,
     segment_bounds,
@@ -34,7 +36,9 @@ __all__ = [
     "LocalizeParams",
     "attention_importance",
     "boxes_from_attention",
+    "describe_importance",
     "frame_importance",
+    "is_flat",
     "localize",
     "mask_to_box",
     "normalise_importance",

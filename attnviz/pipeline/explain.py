@@ -655,9 +655,11 @@ def _plot_curve(path: Path, out: AttentionOutput, params: LocalizeParams) -> Non
         plot_temporal_curve(
             ax,
             out.timestamps,
-            normalise_importance(out.frame_importance, params.importance_norm),
+            normalise_importance(out.frame_importance, params.importance_norm, params.flat_range),
             segments=[(s.start, s.end) for s in segs],
             threshold=params.threshold,
+            raw=out.frame_importance,
+            flat_range=params.flat_range,
             title=f"{out.video}: {out.class_names[k]} ({out.scores[k]:.2f})",
             time_range=(0.0, float(segment_bounds(out.timestamps)[-1])),
         )

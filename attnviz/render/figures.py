@@ -255,8 +255,13 @@ def plot_spatiotemporal(
         side.set_visible(False)
     ax.set_title(title if title is not None else _title(out))
     if colorbar:
+        from attnviz.localize.temporal import is_flat
+
         top = float(imp.max()) if len(imp) and imp.max() > 0 else 1.0
-        _colorbar(fig, ax, "gray", 0.0, top, "temporal importance")
+        label = "temporal importance"
+        if is_flat(out.frame_importance, 0.05):  # LocalizeParams.flat_range
+            label += " (flat: uniform)"
+        _colorbar(fig, ax, "gray", 0.0, top, label)
         _colorbar(fig, ax, _cv_colormap(colormap), 0.0, 1.0, "spatial attention")
     return fig, ax
 
@@ -450,7 +455,8 @@ def plot_temporal_attention(
     from attnviz.localize import LocalizeParams, normalise_importance, segments_from_importance
     from attnviz.render.curves import plot_temporal_curve
 
-    norm = normalise_importance(out.frame_importance, normalise)
+    flat = LocalizeParams().flat_range
+    norm = normalise_importance(out.frame_importance, normalise, flat)
     if segments is None:
         if threshold is None:
             segments = []
@@ -489,6 +495,8 @@ def plot_temporal_attention(
         segments=segments,
         gt_segments=gt_segments,
         threshold=threshold,
+        raw=out.frame_importance,
+        flat_range=flat,
     )
     for t in sel:
         ax_curve.axvline(float(out.timestamps[t]), color="0.6", lw=0.6, ls=":", zorder=0)
