@@ -93,6 +93,17 @@ def eval_thumos_cmd(
         None, "--videos", help="Run the model over the videos of this folder instead of --pred."
     ),
     checkpoint: Path = typer.Option(None, "--checkpoint", help="Model for --videos."),
+    frames: int = typer.Option(
+        None,
+        "--frames",
+        help="With --videos: frames sampled uniformly per video (default 25, as temporal-map).",
+    ),
+    fps: float = typer.Option(
+        None,
+        "--fps",
+        help="With --videos: instead, sample at this rate in windows of 25 frames "
+        "every 12 (paper, THUMOS14: 10).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No warnings or progress on stderr."),
 ) -> None:
     """Temporal detection mAP (the paper's Table 6) under a named protocol."""
@@ -115,15 +126,26 @@ def eval_thumos_cmd(
         raise fail(f"--compare writes a table or json, not {fmt!r}")
     if not compare and protocol not in PROTOCOLS:
         raise fail(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    if fps is not None and frames is not None:
+        raise fail("give --frames (uniform sampling) or --fps (windows at a fixed rate), not both")
     run_dir = None
     try:
         if videos is not None:
             from attnviz.pipeline.explain import temporal_run_file  # noqa: PLC0415
 
+            if checkpoint is None and not quiet:
+                from attnviz.cli.explain import DEFAULT_MODEL_NOTE
+
+                typer.echo(DEFAULT_MODEL_NOTE, err=True)
+            # with --out the run file is kept beside the report: <out>.run.txt
+            keep = out.with_name(out.name + ".run.txt") if out is not None else None
             run_dir = Path(tempfile.mkdtemp(prefix="attnviz-run-"))
             pred = temporal_run_file(
-                videos, checkpoint=checkpoint, gt=gt, quiet=quiet, out=run_dir / "run.txt"
-            )
+                videos, checkpoint=checkpoint, gt=gt, quiet=quiet, out=keep or run_dir / "run.txt",
+                frames=25 if frames is None else frames, fps=fps,
+            )  # fmt: skip
+            if keep is not None and not quiet:
+                typer.echo(f"kept the run file {keep}", err=True)
         if pred is None:
             raise fail("--pred (or --videos) is required")
         if compare:
@@ -167,7 +189,7 @@ def eval_thumos_cmd(
                     warn(w)
             text = format_result(result, fmt, per_class=per_class)
     finally:
-        if run_dir is not None:  # the run file made from --videos is not kept
+        if run_dir is not None:  # without --out the run file made from --videos is not kept
             shutil.rmtree(run_dir, ignore_errors=True)
     if out is not None:
         atomic_write_text(out, text)

@@ -716,7 +716,8 @@ def detect_segments_in_videos(
     checkpoint: str | os.PathLike[str] | None = None,
     *,
     model=None,
-    fps: float = 10.0,
+    frames: int = 25,
+    fps: float | None = None,
     window: int = 25,
     stride: int = 12,
     device: str = "cpu",
@@ -725,8 +726,9 @@ def detect_segments_in_videos(
     quiet: bool = False,
 ) -> TemporalDetections:
     """Temporal detections over every video of a folder (files ending in
-    :data:`VIDEO_SUFFIXES`, sorted by name): each video sampled at ``fps`` (10 in the paper for
-    THUMOS14) in sliding windows, segments by :func:`~attnviz.localize.segments_from_attention`.
+    :data:`VIDEO_SUFFIXES`, sorted by name), sampled as ``temporal-map`` samples: ``frames``
+    uniformly (default 25, the paper's n), or with ``fps`` (10 in the paper for THUMOS14) in
+    sliding windows; segments by :func:`~attnviz.localize.segments_from_attention`.
 
     Returns:
         TemporalDetections: ``video`` the file stems, ``label`` indices into the model's
@@ -749,8 +751,8 @@ def detect_segments_in_videos(
     with _bar(quiet, "videos", unit="video", total=len(files)) as bar:
         for f in files:
             out = explain_video(
-                f, model=model, fps=fps, window=window, stride=stride, precision=precision,
-                importance_rule=params.importance, quiet=True,
+                f, model=model, frames=frames, fps=fps, window=window, stride=stride,
+                precision=precision, importance_rule=params.importance, quiet=True,
             )  # fmt: skip
             segs += segments_from_attention(out, params)
             bar.update(1)
@@ -762,15 +764,16 @@ def temporal_run_file(
     *,
     checkpoint: str | os.PathLike[str] | None,
     gt: str | os.PathLike[str] | None = None,
-    fps: float = 10.0,
+    frames: int = 25,
+    fps: float | None = None,
     window: int = 25,
     stride: int = 12,
     quiet: bool = False,
     out: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """:func:`detect_segments_in_videos` written as a THUMOS14 run file (at ``out``, or in a
-    new temporary folder); returns its path. ``gt`` is accepted for the caller's convenience
-    and not read."""
+    """:func:`detect_segments_in_videos` (same sampling defaults as ``temporal-map``) written as
+    a THUMOS14 run file (at ``out``, or in a new temporary folder); returns its path. ``gt`` is
+    accepted for the caller's convenience and not read."""
     import tempfile
 
     from attnviz.io.thumos import write_run_file
@@ -780,7 +783,13 @@ def temporal_run_file(
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         dets = detect_segments_in_videos(
-            videos, model=model, fps=fps, window=window, stride=stride, quiet=quiet
+            videos,
+            model=model,
+            frames=frames,
+            fps=fps,
+            window=window,
+            stride=stride,
+            quiet=quiet,
         )
     path = (
         Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="attnviz-run-")) / "run.txt"
