@@ -33,6 +33,17 @@ def _title(result: EvalResult) -> str:
     return f"Spatial localization {result.metric}-mAP (%), protocol {result.protocol}"
 
 
+def _not_scored_note(result: EvalResult) -> list[str]:
+    skipped = result.not_scored
+    if not skipped:
+        return []
+    n = len(result.class_names)
+    return [
+        f"not scored: {len(skipped)} of {n} classes have no ground truth in the evaluated "
+        f"videos; the mAP averages the other {n - len(skipped)}"
+    ]
+
+
 def _table(result: EvalResult, per_class: bool) -> str:
     sym = _sym(result)
     heads = [f"{sym}={t:g}" for t in result.thresholds]
@@ -42,12 +53,18 @@ def _table(result: EvalResult, per_class: bool) -> str:
     lines.append(" " * namew + " | " + " | ".join(h.rjust(colw) for h in heads))
     lines.append("-" * namew + "-+-" + "-+-".join("-" * colw for _ in heads))
     if per_class:
+        skipped = set(result.not_scored)
         for k, name in enumerate(result.class_names):
-            cells = " | ".join(_pct(v).rjust(colw) for v in result.ap[k])
+            if name in skipped:
+                cells = " | ".join("not scored".rjust(colw) for _ in result.ap[k])
+            else:
+                cells = " | ".join(_pct(v).rjust(colw) for v in result.ap[k])
             lines.append(f"{name.ljust(namew)} | {cells}")
         lines.append("-" * namew + "-+-" + "-+-".join("-" * colw for _ in heads))
     cells = " | ".join(_pct(v).rjust(colw) for v in result.mAP)
     lines.append(f"{'mAP'.ljust(namew)} | {cells}")
+    if per_class:
+        lines += _not_scored_note(result)
     return "\n".join(lines) + "\n"
 
 
@@ -56,9 +73,13 @@ def _markdown(result: EvalResult, per_class: bool) -> str:
     heads = [f"{sym}={t:g}" for t in result.thresholds]
     lines = ["| | " + " | ".join(heads) + " |", "|---" + "|---:" * len(heads) + "|"]
     if per_class:
+        skipped = set(result.not_scored)
         for k, name in enumerate(result.class_names):
-            lines.append(f"| {name} | " + " | ".join(_pct(v).strip() for v in result.ap[k]) + " |")
+            cells = ["not scored" if name in skipped else _pct(v).strip() for v in result.ap[k]]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("| **mAP** | " + " | ".join(f"**{_pct(v).strip()}**" for v in result.mAP) + " |")
+    if per_class and result.not_scored:
+        lines += [""] + _not_scored_note(result)
     return "\n".join(lines) + "\n"
 
 

@@ -450,7 +450,8 @@ def pr_curves(result: EvalResult, threshold: float) -> dict:
         if name not in pr:
             continue
         rec, prec = pr[name][j]
-        out[name] = PRCurve(np.asarray(rec), np.asarray(prec), float(result.ap[k, j]))
+        ap = float("nan") if name in result.not_scored else float(result.ap[k, j])
+        out[name] = PRCurve(np.asarray(rec), np.asarray(prec), ap)
     return out
 
 

@@ -529,7 +529,8 @@ def plot_pr_curves(
     Args:
         curves: class name -> :class:`PRCurve` (e.g. from
             :func:`attnviz.pipeline.figures.pr_curves`). Classes with an empty curve (no
-            detection) are listed in the legend with AP 0 but draw nothing.
+            detection) are listed in the legend with AP 0 but draw nothing; a class whose AP is
+            ``nan`` (no ground truth: left out of the mAP) is listed as not scored.
         ax: where to draw (a new one-column figure when ``None``).
         title: axis title.
         max_legend: above this many classes the legend moves outside the axes in two columns.
@@ -546,7 +547,7 @@ def plot_pr_curves(
         prec = np.asarray(c.precision, dtype=np.float64)
         if len(rec) != len(prec):
             raise ValueError(f"class {name!r}: {len(rec)} recall and {len(prec)} precision values")
-        label = name if not np.isfinite(c.ap) else f"{name} (AP {100 * c.ap:.1f})"
+        label = f"{name} (not scored)" if not np.isfinite(c.ap) else f"{name} (AP {100 * c.ap:.1f})"
         color = cmap(i % cmap.N)
         if len(rec):
             # start at recall 0 with the first precision, as detection PR plots do
