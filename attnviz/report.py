@@ -14,7 +14,7 @@ import numpy as np
 from attnviz.errors import InputError
 from attnviz.types import EvalResult
 
-__all__ = ["FORMATS", "format_result", "format_comparison", "result_from_dict"]
+__all__ = ["FORMATS", "format_result", "format_comparison", "result_from_dict", "results_from_json"]
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -162,3 +162,20 @@ def result_from_dict(data: object) -> EvalResult:
         ap=ap,
         mAP=m_ap,
     )
+
+
+def results_from_json(data: object) -> list[EvalResult]:
+    """Every result in a ``--format json`` file: one (``eval-thumos`` / ``eval-ucf24``), or one
+    per protocol (``--compare``: ``{"protocols": [...]}`` of eval-thumos, ``{"results": [...]}``
+    of eval-ucf24)."""
+    if isinstance(data, dict):
+        for key in ("protocols", "results"):
+            if isinstance(data.get(key), list):
+                out = []
+                for i, item in enumerate(data[key]):
+                    try:
+                        out.append(result_from_dict(item))
+                    except InputError as exc:
+                        raise InputError(f"{key}[{i}]: {exc}") from None
+                return out
+    return [result_from_dict(data)]

@@ -45,7 +45,8 @@ def _compare_text(results, diffs) -> str:
         head = (
             f"{d.a} vs {d.b} at tIoU={d.tiou:g}: mAP {100 * d.map_a:.2f} vs {100 * d.map_b:.2f}; "
             f"{d.changed} detections change status ({d.tp_to_fp} TP->FP, {d.fp_to_tp} FP->TP, "
-            f"{d.ignored_to_fp} dropped->FP, {d.fp_to_ignored} FP->dropped)"
+            f"{d.ignored_to_fp} dropped->FP, {d.fp_to_ignored} FP->dropped, "
+            f"{d.tp_to_ignored} TP->dropped, {d.ignored_to_tp} dropped->TP)"
         )
         if d.reasons:
             head += "; because of: " + ", ".join(
@@ -63,6 +64,37 @@ def _compare_text(results, diffs) -> str:
         if key not in seen and key in _WHY:
             seen.add(key)
             lines.append(f"why {d.a} and {d.b} differ even on the same matches: {_WHY[key]}")
+    return "\n".join(lines) + "\n"
+
+
+def _compare_rows(results, diffs, fmt: str) -> str:
+    """``--compare`` as Markdown (mAP per protocol, then the status changes) or CSV (one row
+    per protocol and threshold: mAP in [0, 1] and the changes against the first protocol)."""
+    first = results[0].protocol
+    by_key = {(d.b, d.tiou): d for d in diffs}
+    keys = ("tp_to_fp", "fp_to_tp", "ignored_to_fp", "fp_to_ignored", "tp_to_ignored",
+            "ignored_to_tp")  # fmt: skip
+    if fmt == "csv":
+        rows = ["protocol,tiou,mAP,changed," + ",".join(keys)]
+        for r in results:
+            for t, m in zip(r.thresholds, r.mAP, strict=True):
+                d = by_key.get((r.protocol, float(t)))
+                counts = [d.changed] + [getattr(d, k) for k in keys] if d else [""] * 7
+                rows.append(f"{r.protocol},{float(t)!r},{float(m)!r}," + ",".join(map(str, counts)))
+        return "\n".join(rows) + "\n"
+    heads = [f"tIoU={t:g}" for t in results[0].thresholds]
+    lines = ["Temporal localization mAP (%) under each protocol", ""]
+    lines += ["| protocol | " + " | ".join(heads) + " |", "|---" + "|---:" * len(heads) + "|"]
+    lines += [f"| {r.protocol} | " + " | ".join(f"{100 * m:.2f}" for m in r.mAP) + " |"
+              for r in results]  # fmt: skip
+    names = ("changed", "TP->FP", "FP->TP", "dropped->FP", "FP->dropped", "TP->dropped",
+             "dropped->TP")  # fmt: skip
+    lines += ["", f"Detections that change status against {first}", ""]
+    lines += ["| protocol | tIoU | " + " | ".join(names) + " |",
+              "|---|---:" + "|---:" * len(names) + "|"]  # fmt: skip
+    for d in diffs:
+        cells = [d.changed] + [getattr(d, k) for k in keys]
+        lines.append(f"| {d.b} | {d.tiou:g} | " + " | ".join(map(str, cells)) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -122,8 +154,6 @@ def eval_thumos_cmd(
     names = [p.strip() for p in compare.split(",") if p.strip()] if compare else []
     if compare and ([p for p in names if p not in PROTOCOLS] or len(names) < 2):
         raise fail(f"--compare takes two or more of {', '.join(PROTOCOLS)}, got {compare!r}")
-    if compare and fmt not in ("table", "json"):
-        raise fail(f"--compare writes a table or json, not {fmt!r}")
     if not compare and protocol not in PROTOCOLS:
         raise fail(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     if fps is not None and frames is not None:
@@ -155,7 +185,9 @@ def eval_thumos_cmd(
                 gt, pred, subset=subset, classes=classes, pred_format=pred_format
             )
             results, diffs = compare_thumos(truth, dets, names, tiou=thresholds)
-            if fmt == "json":
+            if fmt in ("markdown", "csv"):
+                text = _compare_rows(results, diffs, fmt)
+            elif fmt == "json":
                 text = (
                     json.dumps(
                         {

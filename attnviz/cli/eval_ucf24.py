@@ -45,7 +45,10 @@ def _compare_text(metric: str, comparison, fmt: str) -> str:
     if fmt == "csv":
         rows = ["protocol,iou,mAP"]
         for r in results:
-            rows += [f"{r.protocol},{t!r},{m!r}" for t, m in zip(r.thresholds, r.mAP, strict=True)]
+            rows += [
+                f"{r.protocol},{float(t)!r},{float(m)!r}"
+                for t, m in zip(r.thresholds, r.mAP, strict=True)
+            ]
         return "\n".join(rows) + "\n"
     if fmt == "markdown":
         heads = [f"IoU={t:g}" for t in results[0].thresholds]

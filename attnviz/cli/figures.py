@@ -109,15 +109,16 @@ def report_cmd(
         raise fail(f"--format must be markdown, latex or none, got {fmt!r}")
     if not 0 <= decimals <= 6:
         raise fail(f"--decimals must be in 0..6, got {decimals}")
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str] | str] = []
     for item in eval_:
         name, sep, path = item.partition("=")
-        if not sep:
-            name, path = Path(item).stem, item
+        if not sep:  # the row is named by the library's rule (file stem, or the run folder)
+            pairs.append(item)
+            continue
         if not name or not path:
             raise fail(f"--eval takes PATH or NAME=PATH, got {item!r}")
         pairs.append((name, path))
-    source = ",".join(f"{n}={Path(p).resolve()}" for n, p in pairs)
+    source = ",".join(str(Path(p if isinstance(p, str) else p[1]).resolve()) for p in pairs)
     with output_folder(out, command="report", source=source, overwrite=overwrite):
         summary = write_report(pairs, out, paper=paper, decimals=decimals)
     if fmt != "none":

@@ -81,7 +81,7 @@ def test_report_command_markdown_latex_and_files(tmp_path, capsys):
     (tmp_path / "r.json").write_text(json.dumps(r.to_dict()))
     code, out, err = _run(["report", "--eval", f"attention={tmp_path / 'r.json'}"], capsys)
     assert code == 0, err
-    assert "| attention | 70.0% | 60.0% | 50.0% | 40.0% | 30.0% |" in out.replace("**", "")
+    assert "| attention | 70.0 | 60.0 | 50.0 | 40.0 | 30.0 |" in out.replace("**", "")
     code, out, _ = _run(
         ["report", "--eval", str(tmp_path / "r.json"), "--format", "latex", "--paper",
          "--out", str(tmp_path / "rep")],

@@ -261,7 +261,7 @@ def test_write_report_tables_and_per_class_layouts(tmp_path):
             "attn_frame.md"} <= files  # fmt: skip
     md = (tmp_path / "rep" / "table6.md").read_text()
     assert "| ours | **70.0%** |" in md  # tied with the paper's 70.0: both in bold
-    assert "| Ours (paper) | **70.0%** |" in md
+    assert "| Ours (paper) | **70.0** |" in md
     txt = (tmp_path / "rep" / "ours_temporal.txt").read_text()
     assert "Jump" in txt and "65.00" in txt  # per-class layout of attnviz.report
     with pytest.raises(AttnvizError, match="no evaluation file"):
