@@ -590,6 +590,7 @@ def spatial_map(
                 np.array([x[3] for x in sel]),
                 height=96,
                 colormap=colormap,
+                values=True,
             ),
         )
         save_attention(tmp / "maps.npz", out)

@@ -59,3 +59,16 @@ def test_figures_show_the_raw_scale_and_say_flat():
     assert "raw" in describe_importance([0.01, 0.2]) and "flat" not in describe_importance(
         [0.01, 0.2]
     )
+
+
+def test_strip_writes_the_raw_scale_on_the_temporal_row():
+    from attnviz.render.overlay import attention_strip
+
+    imp, _ = _vtest_like(4)
+    frames = [np.full((48, 64, 3), 90, np.uint8)] * 4
+    masks = np.zeros((4, 3, 3), np.float32)
+    plain = attention_strip(frames, masks, imp, height=48)
+    shown = attention_strip(frames, masks, imp, height=48, values=True)
+    bottom = slice(2 * (48 + 2), None)
+    assert (shown[bottom] != plain[bottom]).any()  # the raw values are written on it
+    assert (shown[bottom][..., 0] > shown[bottom][..., 2] + 100).any()  # the red "flat" mark
