@@ -73,6 +73,8 @@ class TrainConfig:
         freeze_backbone: keep the backbone's weights and batch-norm statistics fixed (always the
             case when training on cached features).
         max_steps: stop each epoch after this many steps (0: the whole epoch; for smoke tests).
+        save_every: also write ``epoch_XXX.pt`` every this many epochs (0: only ``last.pt`` and
+            ``best.pt``; the ``train`` command's default, an epoch file can weigh 80 MB).
         keep: keep the last ``keep`` ``epoch_XXX.pt`` files (0: all).
         log_every: update the progress bar's loss every this many steps.
     """
@@ -91,6 +93,7 @@ class TrainConfig:
     grad_clip: float = 0.0
     freeze_backbone: bool = False
     max_steps: int = 0
+    save_every: int = 1
     keep: int = 0
     log_every: int = 10
 
@@ -104,6 +107,8 @@ class TrainConfig:
         for name in ("weight_decay", "lambda_tv", "lambda_contrast", "lambda_unimodal"):
             if getattr(self, name) < 0:
                 raise AttnvizError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.save_every < 0:
+            raise AttnvizError(f"save_every must be >= 0, got {self.save_every}")
         if self.precision not in ("fp32", "bf16"):
             raise AttnvizError(f"precision must be fp32 or bf16, got {self.precision!r}")
 
@@ -457,7 +462,9 @@ def fit(
         improved = state.record(epoch, row, validated=val_set is not None)
         if dist_info.main:
             extra = _checkpoint_extra(config, row, state, meta)
-            _save_epoch(out, module, optimizer, epoch, extra, improved, config.keep)
+            _save_epoch(
+                out, module, optimizer, epoch, extra, improved, config.keep, config.save_every
+            )
             _write_log(log_path, state.history)
             _report_epoch(row, epoch, config.epochs, writer, quiet)
         if dist_info.enabled:
@@ -626,10 +633,12 @@ def train_one_epoch(
         with torch.no_grad():
             ranks = _true_rank(out_.logits.detach().float(), y)
             b = len(y)
-            vals = [float(t) * b for t in terms] + [b] + [float((ranks < kk).sum()) for kk in ks]
+            # detach: float() of a tensor that requires grad warns (UserWarning) every step
+            vals = [float(t.detach()) * b for t in terms] + [b]
+            vals += [float((ranks < kk).sum()) for kk in ks]
             sums += torch.tensor(vals, dtype=torch.float64)
         if dist_info.main and not quiet and step % max(1, config.log_every) == 0:
-            bar.set_postfix(loss=f"{float(terms.total):.4f}")
+            bar.set_postfix(loss=f"{float(terms.total.detach()):.4f}")
     _sync_buffers(module, dist_info)
     sums = _all_sum(sums, dist_info)
     seen = max(float(sums[len(LOSS_TERMS)]), 1.0)
@@ -662,14 +671,18 @@ def _validate(module, val_set, config: TrainConfig, ks, dev, dist_info) -> dict[
     return row
 
 
-def _save_epoch(out: Path, module, optimizer, epoch: int, extra, improved: bool, keep: int):
-    """``epoch_NNN.pt``, ``last.pt`` and (when it improved) ``best.pt``; only the last ``keep``
-    epoch checkpoints stay (``keep`` 0: all)."""
+def _save_epoch(
+    out: Path, module, optimizer, epoch: int, extra, improved: bool, keep: int, save_every: int
+):
+    """``last.pt``, (when it improved) ``best.pt`` and, every ``save_every`` epochs (0: never),
+    ``epoch_NNN.pt``; only the last ``keep`` epoch checkpoints stay (``keep`` 0: all)."""
     from attnviz.models import save_checkpoint
 
-    save_checkpoint(
-        out / f"epoch_{epoch + 1:03d}.pt", module, optimizer=optimizer, epoch=epoch, extra=extra
-    )
+    if save_every > 0 and (epoch + 1) % save_every == 0:
+        save_checkpoint(
+            out / f"epoch_{epoch + 1:03d}.pt", module, optimizer=optimizer, epoch=epoch,
+            extra=extra,
+        )  # fmt: skip
     save_checkpoint(out / "last.pt", module, optimizer=optimizer, epoch=epoch, extra=extra)
     if improved:
         save_checkpoint(out / "best.pt", module, optimizer=optimizer, epoch=epoch, extra=extra)

@@ -20,6 +20,7 @@ __all__ = [
     "format_result",
     "markdown_table",
     "result_from_dict",
+    "results_from_json",
 ]
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -53,6 +54,17 @@ def _title(result: EvalResult) -> str:
     return f"Spatial localization {result.metric}-mAP (%), protocol {result.protocol}"
 
 
+def _not_scored_note(result: EvalResult) -> list[str]:
+    skipped = result.not_scored
+    if not skipped:
+        return []
+    n = len(result.class_names)
+    return [
+        f"not scored: {len(skipped)} of {n} classes have no ground truth in the evaluated "
+        f"videos; the mAP averages the other {n - len(skipped)}"
+    ]
+
+
 def _table(result: EvalResult, per_class: bool) -> str:
     sym = _sym(result)
     heads = [f"{sym}={t:g}" for t in result.thresholds]
@@ -62,12 +74,18 @@ def _table(result: EvalResult, per_class: bool) -> str:
     lines.append(" " * namew + " | " + " | ".join(h.rjust(colw) for h in heads))
     lines.append("-" * namew + "-+-" + "-+-".join("-" * colw for _ in heads))
     if per_class:
+        skipped = set(result.not_scored)
         for k, name in enumerate(result.class_names):
-            cells = " | ".join(_pct(v).rjust(colw) for v in result.ap[k])
+            if name in skipped:
+                cells = " | ".join("not scored".rjust(colw) for _ in result.ap[k])
+            else:
+                cells = " | ".join(_pct(v).rjust(colw) for v in result.ap[k])
             lines.append(f"{name.ljust(namew)} | {cells}")
         lines.append("-" * namew + "-+-" + "-+-".join("-" * colw for _ in heads))
     cells = " | ".join(_pct(v).rjust(colw) for v in result.mAP)
     lines.append(f"{'mAP'.ljust(namew)} | {cells}")
+    if per_class:
+        lines += _not_scored_note(result)
     return "\n".join(lines) + "\n"
 
 
@@ -75,12 +93,16 @@ def _markdown(result: EvalResult, per_class: bool) -> str:
     heads = [f"{_sym(result)}={t:g}" for t in result.thresholds]
     rows = []
     if per_class:
+        skipped = set(result.not_scored)
         rows += [
-            [name, *(_pct(v).strip() for v in result.ap[k])]
+            [name, *("not scored" if name in skipped else _pct(v).strip() for v in result.ap[k])]
             for k, name in enumerate(result.class_names)
         ]
     rows.append(["**mAP**", *(f"**{_pct(v).strip()}**" for v in result.mAP)])
-    return markdown_table(["", *heads], rows) + "\n"
+    text = markdown_table(["", *heads], rows) + "\n"
+    if per_class and result.not_scored:
+        text += "\n" + "\n".join(_not_scored_note(result)) + "\n"
+    return text
 
 
 def _csv(result: EvalResult) -> str:
@@ -125,7 +147,10 @@ def format_comparison(results: Sequence[EvalResult], fmt: str = "table") -> str:
         key = "tiou" if first.metric == "temporal" else "iou"
         lines = [f"protocol,{key},mAP"]
         for r in results:
-            lines += [f"{r.protocol},{t!r},{m!r}" for t, m in zip(r.thresholds, r.mAP, strict=True)]
+            lines += [
+                f"{r.protocol},{float(t)!r},{float(m)!r}"
+                for t, m in zip(r.thresholds, r.mAP, strict=True)
+            ]
         return "\n".join(lines) + "\n"
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}: expected table, markdown or csv")
@@ -175,3 +200,20 @@ def result_from_dict(data: object) -> EvalResult:
         ap=ap,
         mAP=m_ap,
     )
+
+
+def results_from_json(data: object) -> list[EvalResult]:
+    """Every result in a ``--format json`` file: one (``eval-thumos`` / ``eval-ucf24``), or one
+    per protocol (``--compare``: ``{"protocols": [...]}`` of eval-thumos, ``{"results": [...]}``
+    of eval-ucf24)."""
+    if isinstance(data, dict):
+        for key in ("protocols", "results"):
+            if isinstance(data.get(key), list):
+                out = []
+                for i, item in enumerate(data[key]):
+                    try:
+                        out.append(result_from_dict(item))
+                    except InputError as exc:
+                        raise InputError(f"{key}[{i}]: {exc}") from None
+                return out
+    return [result_from_dict(data)]

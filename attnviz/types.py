@@ -432,6 +432,12 @@ class EvalResult:
     warnings: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def not_scored(self) -> tuple[str, ...]:
+        """Classes the mAP leaves out (no ground truth in the split; their ``ap`` row holds 0):
+        reports print them as not scored rather than 0.00."""
+        return tuple(self.extra.get("not_scored", ()))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON layout scripts depend on (``tiou`` for temporal, ``iou`` for spatial)."""
         key = "tiou" if self.metric == "temporal" else "iou"

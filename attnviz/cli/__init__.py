@@ -38,3 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as exc:  # typer turns Ctrl-C inside a command into a silent Exit(130)
+        if exc.code == 130:
+            print("error: interrupted", file=sys.stderr)
+        raise

@@ -86,9 +86,13 @@ def compare_explanations_cmd(
     html: bool = typer.Option(
         True, "--html/--no-html", help="Also write index.html and videos/<key>/index.html."
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the outputs of an earlier run in --out."
+    ),
 ) -> None:
     """Attention vs Grad-CAM, occlusion and integrated gradients: one table (localization,
     faithfulness, sanity), deletion/insertion curves and the maps side by side."""
+    from attnviz.io.outdir import output_folder
     from attnviz.pipeline.compare import compare_explanations
 
     if fps is not None and fps <= 0:
@@ -96,17 +100,22 @@ def compare_explanations_cmd(
     if frames is not None and frames < 1:
         raise fail(f"--frames must be >= 1, got {frames}")
     params = localize_params(threshold=threshold, window=window, stride=stride)
-    summary = compare_explanations(
-        data, out, checkpoint=checkpoint, methods=methods.split(","), split=split,
-        temporal_gt=temporal_gt, spatial_gt=spatial_gt, classes=classes, max_videos=max_videos,
-        frames=frames, fps=fps, window=window, stride=stride, baseline=baseline, batch=batch,
-        ig_steps=ig_steps, ig_space=ig_space, occlusion_window=occlusion_window,
-        occlusion_spatial_window=occlusion_spatial_window, spatial_steps=spatial_steps,
-        temporal_steps=temporal_steps,
-        random_orders=random_orders, sanity_videos=sanity_videos, params=params,
-        figure_video=figure_video, save_maps=save_maps, device=device, seed=seed, quiet=quiet,
-        html=html,
-    )  # fmt: skip
+    with output_folder(
+        out, command="compare-explanations", source=str(Path(data).resolve()),
+        overwrite=overwrite,
+    ):  # fmt: skip
+        summary = compare_explanations(
+            data, out, checkpoint=checkpoint, methods=methods.split(","), split=split,
+            temporal_gt=temporal_gt, spatial_gt=spatial_gt, classes=classes,
+            max_videos=max_videos, frames=frames, fps=fps, window=window, stride=stride,
+            baseline=baseline, batch=batch,
+            ig_steps=ig_steps, ig_space=ig_space, occlusion_window=occlusion_window,
+            occlusion_spatial_window=occlusion_spatial_window, spatial_steps=spatial_steps,
+            temporal_steps=temporal_steps,
+            random_orders=random_orders, sanity_videos=sanity_videos, params=params,
+            figure_video=figure_video, save_maps=save_maps, device=device, seed=seed, quiet=quiet,
+            html=html,
+        )  # fmt: skip
     typer.echo(summary["markdown"])
     if not quiet:
         typer.echo(f"wrote {summary['out']} ({summary['videos']} videos)", err=True)

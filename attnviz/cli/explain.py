@@ -12,12 +12,44 @@ import typer
 
 from attnviz.cli._app import app, fail, info, localize_params, warn
 
-_FRAMES = "Uniformly sample this many frames over the video (paper: 25)."
+_FRAMES = "Uniformly sample this many frames over the video (default and paper: 25)."
 _FPS = "Instead of --frames: sample at this rate, in sliding windows (paper, THUMOS14: 10)."
 _WINDOW = "Sampled frames per window (with --fps)."
 _STRIDE = "Window stride in sampled frames (with --fps)."
-_CKPT = "Model checkpoint (default: the model shipped with attnviz)."
 _HTML = "Also write index.html (+ video.webm): an interactive page that opens from file://."
+_CKPT = "Model checkpoint, or a run folder (its best.pt) (default: the model shipped with attnviz)."
+_VIDEO = "The video file (--input works too)."
+DEFAULT_MODEL_NOTE = (
+    "note: no --checkpoint: using the small model shipped with attnviz, trained only on "
+    "attnviz's synthetic shapes (classes such as YellowSquareOrbit); on real videos its classes "
+    "and boxes mean nothing. To explain a real model pass --checkpoint runs/x/best.pt "
+    "(made by `attnviz train`, see the README)."
+)
+
+
+_OVERWRITE = "Replace the outputs of an earlier run in --out (see README: output folders)."
+
+
+@contextlib.contextmanager
+def _claim(out: Path, command: str, source: Path, overwrite: bool) -> Iterator[None]:
+    """The output-folder rule (:mod:`attnviz.io.outdir`) around one command."""
+    from attnviz.io.outdir import output_folder
+
+    with output_folder(out, command=command, source=str(Path(source).resolve()),
+                       overwrite=overwrite):  # fmt: skip
+        yield
+
+
+def _sampling(frames: int | None, fps: float | None) -> int:
+    """``--frames`` (default 25) unless ``--fps`` is given; both together are refused."""
+    if fps is not None and frames is not None:
+        raise fail("give --frames (uniform sampling) or --fps (windows at a fixed rate), not both")
+    return 25 if frames is None else frames
+
+
+def _model_note(checkpoint: Path | None, quiet: bool) -> None:
+    if checkpoint is None:
+        info(DEFAULT_MODEL_NOTE, quiet)
 
 
 @contextlib.contextmanager
@@ -52,10 +84,10 @@ def _report(summary: dict, quiet: bool) -> None:
 
 @app.command("spatial-map")
 def spatial_map_cmd(
-    video: Path = typer.Option(..., "--video", help="The video file."),
+    video: Path = typer.Option(..., "--video", "--input", help=_VIDEO),
     checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
-    frames: int = typer.Option(25, "--frames", help=_FRAMES),
+    frames: int = typer.Option(None, "--frames", help=_FRAMES),
     fps: float = typer.Option(None, "--fps", help=_FPS),
     window: int = typer.Option(25, "--window", help=_WINDOW),
     stride: int = typer.Option(12, "--stride", help=_STRIDE),
@@ -66,15 +98,18 @@ def spatial_map_cmd(
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
     html: bool = typer.Option(True, "--html/--no-html", help=_HTML),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE),
 ) -> None:
     """Where the model looks: overlay.mp4, strip.png (Fig. 4), boxes.csv, tubes.json, maps.npz,
     index.html; prints the top-5 classes."""
     from attnviz.pipeline.explain import spatial_map
 
+    frames = _sampling(frames, fps)
     params = localize_params(threshold=threshold, window=window, stride=stride)
+    _model_note(checkpoint, quiet)
     if colormap not in ("jet", "turbo", "inferno", "viridis", "hot"):
         raise fail(f"--colormap must be jet, turbo, inferno, viridis or hot, got {colormap!r}")
-    with _video_warnings(quiet):
+    with _claim(out, "spatial-map", video, overwrite), _video_warnings(quiet):
         summary = spatial_map(
             video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, alpha=alpha,
@@ -85,10 +120,10 @@ def spatial_map_cmd(
 
 @app.command("temporal-map")
 def temporal_map_cmd(
-    video: Path = typer.Option(..., "--video", help="The video file."),
+    video: Path = typer.Option(..., "--video", "--input", help=_VIDEO),
     checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
-    frames: int = typer.Option(25, "--frames", help=_FRAMES),
+    frames: int = typer.Option(None, "--frames", help=_FRAMES),
     fps: float = typer.Option(None, "--fps", help=_FPS),
     window: int = typer.Option(25, "--window", help=_WINDOW),
     stride: int = typer.Option(12, "--stride", help=_STRIDE),
@@ -97,13 +132,16 @@ def temporal_map_cmd(
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
     html: bool = typer.Option(True, "--html/--no-html", help=_HTML),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE),
 ) -> None:
     """When the model looks: temporal.png (curve, segments shaded), segments.csv, run.txt
     (THUMOS14 run file), maps.npz, index.html; prints the top-5 classes."""
     from attnviz.pipeline.explain import temporal_map
 
+    frames = _sampling(frames, fps)
     params = localize_params(threshold=threshold, window=window, stride=stride)
-    with _video_warnings(quiet):
+    _model_note(checkpoint, quiet)
+    with _claim(out, "temporal-map", video, overwrite), _video_warnings(quiet):
         summary = temporal_map(
             video, out, checkpoint=checkpoint, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, quiet=quiet,
@@ -140,6 +178,7 @@ def localize_cmd(
         None, "--class", help="Localize this class index (default: the top class)."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No notes on stderr."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE),
 ) -> None:
     """Saved attention maps -> boxes.csv, tubes.json, segments.csv and a THUMOS14 run file, by
     the same rules as spatial-map and temporal-map."""
@@ -150,5 +189,6 @@ def localize_cmd(
         box_score=box_score, importance=importance or "mean", importance_norm=importance_norm,
         segment_score=segment_score, class_index=class_index,
     )  # fmt: skip
-    summary = localize_maps(maps, out, params=params, importance=importance)
+    with _claim(out, "localize", maps, overwrite):
+        summary = localize_maps(maps, out, params=params, importance=importance)
     _report(summary, quiet)

@@ -63,9 +63,13 @@ def figures_cmd(
         0.5, "--threshold", help="Localization threshold (paper: 0.5)."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No notes on stderr."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the outputs of an earlier run in --out."
+    ),
 ) -> None:
     """The paper's Figs. 4-6 for example videos, and with --gt the PR curves and mAP-vs-threshold
     over all maps, as PNG and PDF (plus eval_<metric>.json for `attnviz report`)."""
+    from attnviz.io.outdir import output_folder
     from attnviz.pipeline.figures import write_figures
 
     if frames < 1:
@@ -76,11 +80,14 @@ def figures_cmd(
         raise fail("give --video (one maps file) or --videos (a folder), not both")
     formats = [f.strip().lower() for f in fmt.split(",") if f.strip()]
     gt, subset, classes = _resolve_gts(gt, subset, classes)
-    summary = write_figures(
-        maps, out, gt=gt, classes=classes, subset=subset, video=video, videos=videos,
-        examples=list(example) if example else examples, num=frames, pr_threshold=pr_threshold,
-        formats=formats, params=localize_params(threshold=threshold),
-    )  # fmt: skip
+    source = ",".join(str(Path(m).resolve()) for m in maps)
+    with output_folder(out, command="figures", source=source, overwrite=overwrite):
+        summary = write_figures(
+            maps, out, gt=gt, classes=classes, subset=subset, video=video, videos=videos,
+            examples=list(example) if example else examples, num=frames,
+            pr_threshold=pr_threshold, formats=formats,
+            params=localize_params(threshold=threshold),
+        )  # fmt: skip
     if not quiet:
         for note in summary["notes"]:
             warn(note)
@@ -106,23 +113,30 @@ def report_cmd(
     ),
     paper: bool = typer.Option(False, "--paper", help="Add the paper's published rows."),
     decimals: int = typer.Option(1, "--decimals", help="Decimals of the percentages."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the outputs of an earlier run in --out."
+    ),
 ) -> None:
     """The paper's Table 5 (spatial) / Table 6 (temporal) from evaluation results."""
+    from attnviz.io.outdir import output_folder
     from attnviz.pipeline.figures import write_report
 
     if fmt not in ("markdown", "latex", "none"):
         raise fail(f"--format must be markdown, latex or none, got {fmt!r}")
     if not 0 <= decimals <= 6:
         raise fail(f"--decimals must be in 0..6, got {decimals}")
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str] | str] = []
     for item in eval_:
         name, sep, path = item.partition("=")
-        if not sep:
-            name, path = Path(item).stem, item
+        if not sep:  # the row is named by the library's rule (file stem, or the run folder)
+            pairs.append(item)
+            continue
         if not name or not path:
             raise fail(f"--eval takes PATH or NAME=PATH, got {item!r}")
         pairs.append((name, path))
-    summary = write_report(pairs, out, paper=paper, decimals=decimals)
+    source = ",".join(str(Path(p if isinstance(p, str) else p[1]).resolve()) for p in pairs)
+    with output_folder(out, command="report", source=source, overwrite=overwrite):
+        summary = write_report(pairs, out, paper=paper, decimals=decimals)
     if fmt != "none":
         texts = summary["markdown"] if fmt == "markdown" else summary["latex"]
         typer.echo("\n".join(texts.values()), nl=False)

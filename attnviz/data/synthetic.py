@@ -479,7 +479,9 @@ def generate_dataset(
         for s in specs
         if not (root / "videos" / f"{s.name}{ext}").is_file()
     ]
-    bar = tqdm(total=videos, initial=videos - len(todo), unit="video", disable=quiet, desc="synth")
+    bar = tqdm(
+        total=videos, initial=videos - len(todo), unit="video", disable=quiet or None, desc="synth"
+    )
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for _ in pool.map(_write_one, todo, chunksize=4):

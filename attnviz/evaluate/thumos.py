@@ -670,6 +670,8 @@ def evaluate_thumos(
     m_ap = ap[evaluated].mean(axis=0) if evaluated.any() else np.zeros(len(params.tiou))
     extra: dict = {
         "npos": {gt.class_names[c]: int(npos[c]) for c in range(k)},
+        # classes without ground truth: AP 0 in ``ap`` but left out of the mAP
+        "not_scored": [gt.class_names[c] for c in range(k) if not evaluated[c]],
         "num_detections": len(dets),
         "unknown_videos": len(prep.unknown_videos),
         "unknown_detections": prep.n_unknown,

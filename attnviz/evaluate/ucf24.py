@@ -634,6 +634,8 @@ def _result(
         warnings=tuple(warnings),
         extra={
             "npos": {gt.labels[c]: int(npos[c]) for c in range(len(npos))},
+            # classes without ground truth left out of the mAP (voc / coco frame-mAP only)
+            "not_scored": [gt.labels[c] for c in np.flatnonzero(~rows)],
             "detections": {gt.labels[c]: int(ndet[c]) for c in range(len(ndet))},
             "tp": {gt.labels[c]: [int(x) for x in tp_count[c]] for c in range(len(npos))},
         },

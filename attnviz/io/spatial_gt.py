@@ -635,9 +635,13 @@ def read_spatial_gt(path: str | os.PathLike[str]) -> SpatialGroundTruth:
         InputError: the file is not a supported layout, or a tube in it is broken (the message
             names the file, the video and the tube).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise AttnvizError(f"{p}: ground truth not found")
+    from attnviz.io.paths import pick_file
+
+    p = pick_file(
+        path, what="ground truth",
+        names=("pyannot.pkl", "pyannot.json", "finalAnnots.mat", "gt_tubes.json"),
+        patterns=("*.pkl", "*.mat", "*.zip"),
+    )  # fmt: skip
     suffixes = [s.lower() for s in p.suffixes if s.lower() != ".gz"]
     ext = suffixes[-1] if suffixes else ""
     if ext == ".mat":

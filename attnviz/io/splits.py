@@ -390,6 +390,10 @@ def read_video_list(
     ``hmdb51`` (``spec`` the folder of split files), ``ucf24`` (the ground-truth file) or
     ``thumos14`` (the annotation folder; ``subset`` ``val`` for training, ``test``)."""
     if dataset == "csv":
+        from attnviz.io.paths import pick_file
+
+        if Path(spec).is_dir():  # a folder written by attnviz synth: its <subset>.csv
+            spec = pick_file(spec, what=f"{subset} list", names=(f"{subset}.csv",))
         return read_csv_list(spec, root=root, classes=classes)
     if dataset == "ucf101":
         return read_ucf101_split(spec, split=split, subset=subset, root=root)

@@ -14,7 +14,10 @@ Ground truth (:func:`read_thumos_gt`):
 Detections (:func:`read_detections`):
 
 * the official run-file format ``video t_start t_end class_id score`` (whitespace separated;
-  ``class_id`` is the id of the class list, the UCF101 id for THUMOS14);
+  ``class_id`` is the id of the class list, the UCF101 id for THUMOS14). A video name cannot
+  hold whitespace there, so :func:`write_run_file` writes whitespace and ``%`` in a name as
+  ``%XX`` (percent-encoding: ``tree clip (1)`` -> ``tree%20clip%20(1)``) and the reader decodes
+  every ``%XX`` of a name back (THUMOS14's own names hold neither);
 * ActivityNet results JSON ``{"results": {video: [{"segment": [s, e], "label": name or id,
   "score": x}]}}``;
 * CSV ``video,t_start,t_end,label,score`` (label = class name or id; a header row is optional,
@@ -394,6 +397,21 @@ def _empty(path) -> Detections:
     return Detections.from_arrays([], [], [], [], [], str(path))
 
 
+_ESCAPE = re.compile(r"[%\s]")
+
+
+def _encode_name(name: str) -> str:
+    """A run-file video name: whitespace and ``%`` as ``%XX`` (UTF-8 bytes, upper-case hex)."""
+    return _ESCAPE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), name)
+
+
+def _decode_name(name: str) -> str:
+    """Inverse of :func:`_encode_name`: every ``%XX`` decoded (UTF-8)."""
+    from urllib.parse import unquote
+
+    return unquote(name) if "%" in name else name
+
+
 def _read_run_file(path: Path, ids, names) -> Detections:
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -406,6 +424,7 @@ def _read_run_file(path: Path, ids, names) -> Detections:
                 f"{path}, line {lineno}: expected 5 fields 'video t_start t_end class_id score', "
                 f"got {len(parts)}: {raw.strip()[:80]!r}"
             )
+        parts[0] = _decode_name(parts[0])
         rows.append(parts)
         lines.append(lineno)
     if not rows:
@@ -659,12 +678,15 @@ def write_run_file(
     path: str | os.PathLike[str], dets: Detections, class_ids: Sequence[int]
 ) -> None:
     """Write ``dets`` as an official run file ``video t_start t_end class_id score``
-    (atomically; every number with the digits that read back to the same double)."""
+    (atomically). Times are rounded to the microsecond (``0.15``, not
+    ``0.15000000000000002``); scores keep the digits that read back to the same double; a video
+    name's whitespace and ``%`` are written as ``%XX`` (see the module docstring), which
+    :func:`read_detections` decodes."""
     from attnviz.io.atomic import atomic_write_text
 
     ids = np.asarray(class_ids)
     rows = [
-        f"{v} {s!r} {e!r} {int(ids[k])} {sc!r}"
+        f"{_encode_name(v)} {round(s, 6)!r} {round(e, 6)!r} {int(ids[k])} {sc!r}"
         for v, s, e, k, sc in zip(
             dets.video.tolist(),
             dets.start.tolist(),

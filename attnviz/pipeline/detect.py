@@ -341,8 +341,7 @@ def _check_settings(out: Path, fp: dict) -> None:
         if old != fp:
             diff = _first_difference(old, fp)
             raise AttnvizError(
-                f"{out}: made with other settings ({diff}); use another {{out_dir}} or remove "
-                "it",
+                f"{out}: made with other settings ({diff}); use another {{out_dir}} or remove it",
                 params=("out_dir",),
             )
         return

@@ -164,9 +164,13 @@ def _eval_mode(model) -> Iterator[None]:
 
 
 def _bar(quiet: bool, desc: str, unit: str = "frame", total: int | None = None):
+    """A progress bar on a terminal only (``disable=None``): on a redirected stderr a bar that
+    cannot erase itself would leave a stray ``0frame [00:00, ?frame/s]`` line."""
     from tqdm.auto import tqdm
 
-    return tqdm(desc=desc, unit=unit, total=total, disable=quiet, leave=False, dynamic_ncols=True)
+    return tqdm(
+        desc=desc, unit=unit, total=total, disable=quiet or None, leave=False, dynamic_ncols=True
+    )
 
 
 # --------------------------------------------------------------------------- explain
@@ -583,6 +587,7 @@ def spatial_map(
                 np.array([x[3] for x in sel]),
                 height=96,
                 colormap=colormap,
+                values=True,
             ),
         )
         save_attention(tmp / "maps.npz", out)
@@ -658,9 +663,11 @@ def _plot_curve(path: Path, out: AttentionOutput, params: LocalizeParams) -> Non
         plot_temporal_curve(
             ax,
             out.timestamps,
-            normalise_importance(out.frame_importance, params.importance_norm),
+            normalise_importance(out.frame_importance, params.importance_norm, params.flat_range),
             segments=[(s.start, s.end) for s in segs],
             threshold=params.threshold,
+            raw=out.frame_importance,
+            flat_range=params.flat_range,
             title=f"{out.video}: {out.class_names[k]} ({out.scores[k]:.2f})",
             time_range=(0.0, float(segment_bounds(out.timestamps)[-1])),
         )
@@ -717,7 +724,8 @@ def detect_segments_in_videos(
     checkpoint: str | os.PathLike[str] | None = None,
     *,
     model=None,
-    fps: float = 10.0,
+    frames: int = 25,
+    fps: float | None = None,
     window: int = 25,
     stride: int = 12,
     device: str = "cpu",
@@ -726,9 +734,9 @@ def detect_segments_in_videos(
     quiet: bool = False,
 ) -> TemporalDetections:
     """Temporal detections over every video of a folder (files ending in
-    :data:`attnviz.io.video.VIDEO_SUFFIXES`, sorted by name): each video sampled at ``fps`` (10
-    in the paper for THUMOS14) in sliding windows, segments by
-    :func:`~attnviz.localize.segments_from_attention`.
+    :data:`attnviz.io.video.VIDEO_SUFFIXES`, sorted by name), sampled as ``temporal-map``
+    samples: ``frames`` uniformly (default 25, the paper's n), or with ``fps`` (10 in the paper
+    for THUMOS14) in sliding windows; segments by :func:`~attnviz.localize.segments_from_attention`.
 
     Returns:
         TemporalDetections: ``video`` the file stems, ``label`` indices into the model's
@@ -753,8 +761,8 @@ def detect_segments_in_videos(
     with _bar(quiet, "videos", unit="video", total=len(files)) as bar:
         for f in files:
             out = explain_video(
-                f, model=model, fps=fps, window=window, stride=stride, precision=precision,
-                importance_rule=params.importance, quiet=True,
+                f, model=model, frames=frames, fps=fps, window=window, stride=stride,
+                precision=precision, importance_rule=params.importance, quiet=True,
             )  # fmt: skip
             segs += segments_from_attention(out, params)  # one video's maps held at a time
             bar.update(1)
@@ -766,15 +774,16 @@ def temporal_run_file(
     *,
     checkpoint: str | os.PathLike[str] | None,
     gt: str | os.PathLike[str] | None = None,
-    fps: float = 10.0,
+    frames: int = 25,
+    fps: float | None = None,
     window: int = 25,
     stride: int = 12,
     quiet: bool = False,
     out: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """:func:`detect_segments_in_videos` written as a THUMOS14 run file (at ``out``, or in a
-    new temporary folder); returns its path. ``gt`` is accepted for the caller's convenience
-    and not read."""
+    """:func:`detect_segments_in_videos` (same sampling defaults as ``temporal-map``) written as
+    a THUMOS14 run file (at ``out``, or in a new temporary folder); returns its path. ``gt`` is
+    accepted for the caller's convenience and not read."""
     import tempfile
 
     from attnviz.io.thumos import write_run_file
@@ -784,7 +793,13 @@ def temporal_run_file(
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         dets = detect_segments_in_videos(
-            videos, model=model, fps=fps, window=window, stride=stride, quiet=quiet
+            videos,
+            model=model,
+            frames=frames,
+            fps=fps,
+            window=window,
+            stride=stride,
+            quiet=quiet,
         )
     path = (
         Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="attnviz-run-")) / "run.txt"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -188,6 +189,34 @@ def gt_segments_for(gt: TemporalGroundTruth, video: str) -> list[tuple[float, fl
     return [(float(gt.start[i]), float(gt.end[i])) for i, v in enumerate(names) if v == key]
 
 
+def read_evals(path: str | os.PathLike[str]) -> list[EvalResult]:
+    """Every :class:`~attnviz.types.EvalResult` of an evaluation JSON: one, or one per protocol
+    for the ``--compare`` JSON of ``eval-thumos`` / ``eval-ucf24``."""
+    from attnviz.io.textfiles import read_text
+    from attnviz.report import results_from_json
+
+    p = Path(path)
+    if not p.is_file():
+        raise AttnvizError(f"{p}: evaluation file not found")
+    try:
+        data = json.loads(read_text(p))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    try:
+        return results_from_json(data)
+    except InputError as exc:
+        raise InputError(f"{p}: {exc}") from None
+
+
+def _row_name(path: str | os.PathLike[str]) -> str:
+    """A table row's default name: the file stem, or for the generic ``eval_<metric>.json``
+    that ``attnviz figures`` writes, the name of its folder (the run)."""
+    p = Path(path)
+    if re.fullmatch(r"eval_(temporal|frame|video)", p.stem):
+        return p.resolve().parent.name or p.stem
+    return p.stem
+
+
 def read_eval(path: str | os.PathLike[str]) -> EvalResult:
     """An :class:`~attnviz.types.EvalResult` from the JSON that ``eval-thumos`` /
     ``eval-ucf24 --format json`` (or :func:`write_figures`) write."""
@@ -305,7 +334,8 @@ def pr_curves(result: EvalResult, threshold: float) -> dict:
         if name not in pr:
             continue
         rec, prec = pr[name][j]
-        out[name] = PRCurve(np.asarray(rec), np.asarray(prec), float(result.ap[k, j]))
+        ap = float("nan") if name in result.not_scored else float(result.ap[k, j])
+        out[name] = PRCurve(np.asarray(rec), np.asarray(prec), ap)
     return out
 
 
@@ -534,7 +564,9 @@ def write_report(
 
     Results of one metric form one table, one row per result (``evals`` as ``{method: path}``
     or ``(method, path)`` pairs, so that one method can have a row in several tables; a plain
-    path names its row by the file stem): temporal results the paper's Table 6 (``table6``),
+    path names its row by the file stem, or for ``eval_<metric>.json`` by its folder; a
+    ``--compare`` JSON gives one row per protocol, ``method (protocol)``): temporal results the
+    paper's Table 6 (``table6``),
     frame-mAP and video-mAP results Table 5 (``table5_frame``, ``table5_video``). Each table is
     written as ``.md``, ``.tex`` and ``.csv``; each result also gets its per-class layout of
     :mod:`attnviz.report` as ``<method>_<metric>.txt`` and ``.md``.
@@ -561,12 +593,15 @@ def write_report(
         pairs = [(str(k), v) for k, v in evals.items()]
     else:
         pairs = [
-            (str(e[0]), e[1]) if isinstance(e, tuple) else (Path(e).stem, e)
+            (str(e[0]), e[1]) if isinstance(e, tuple) else (_row_name(e), e)
             for e in evals  # type: ignore[union-attr]
         ]
     if not pairs:
         raise ParameterError("evals", "names no evaluation file (results.json)")
-    loaded = [(name, read_eval(p)) for name, p in pairs]
+    loaded = []
+    for name, p in pairs:
+        rs = read_evals(p)
+        loaded += [(name if len(rs) == 1 else f"{name} ({r.protocol})", r) for r in rs]
     groups: dict[str, dict[str, EvalResult]] = {}
     for name, r in loaded:
         table = "table6" if r.metric == "temporal" else f"table5_{r.metric}"
@@ -576,15 +611,22 @@ def write_report(
             )
         groups.setdefault(table, {})[name] = r
     tables, md, tex = {}, {}, {}
+    # the paper's Table 5 does not say whether it is frame- or video-mAP: its rows go once,
+    # under the first spatial table (frame-mAP when there is one), with that note
+    spatial = [t for t in ("table5_frame", "table5_video") if t in groups]
     for table, rs in groups.items():
         temporal = table == "table6"
         wanted = TABLE6_TIOU if temporal else TABLE5_IOU
-        first = next(iter(rs.values())).thresholds
-        have = {round(t, 9) for t in first}
-        cols = wanted if all(round(t, 9) in have for t in wanted) else first
+        # every threshold evaluated is a column: the paper's first, then the others
+        have = sorted({round(float(t), 9) for r in rs.values() for t in r.thresholds})
+        cols = [t for t in wanted if round(t, 9) in have] + [
+            t for t in have if all(abs(t - w) > 1e-9 for w in wanted)
+        ]
         from attnviz.render.tables import PAPER_TABLE5, PAPER_TABLE6
 
-        ref = (PAPER_TABLE6 if temporal else PAPER_TABLE5) if paper else None
+        ref = None
+        if paper and (temporal or table == spatial[0]):
+            ref = PAPER_TABLE6 if temporal else PAPER_TABLE5
         df = localization_table(rs, thresholds=cols, reference=ref)
         what = (
             "Temporal localization mAP (%)"
@@ -594,6 +636,11 @@ def write_report(
         protocols = ", ".join(sorted({r.protocol for r in rs.values()}))
         sym = "tIoU" if temporal else "IoU"
         caption = f"{what}, protocol {protocols}, at {sym} thresholds ALPHA"
+        if ref is not None and not temporal:
+            caption += (
+                "; rows marked (paper) are the paper's Table 5, which does not say whether it "
+                "reports frame-mAP or video-mAP (shown once)"
+            )
         tables[table] = df
         md[table] = table_markdown(
             df, decimals=decimals, caption=f"**{caption.replace('ALPHA', 'α')}**"
@@ -614,7 +661,8 @@ def write_report(
                 atomic_write_text(tmp / f"{table}.csv", df.to_csv(float_format="%.6g"))
                 files += [f"{table}.md", f"{table}.tex", f"{table}.csv"]
             for name, r in loaded:
-                stem = f"{_safe_name(name)}_{r.metric}"
+                base = _safe_name(name)
+                stem = base if base.endswith(f"_{r.metric}") else f"{base}_{r.metric}"
                 atomic_write_text(tmp / f"{stem}.txt", format_result(r, "table", per_class=True))
                 atomic_write_text(tmp / f"{stem}.md", format_result(r, "markdown", per_class=True))
                 files += [f"{stem}.txt", f"{stem}.md"]

@@ -147,6 +147,8 @@ class ProtocolDiff:
         ignored_a (int), ignored_b (int): detections dropped (Ambiguous) under each.
         ignored_to_fp (int): dropped under ``a`` but a false positive under ``b``.
         fp_to_ignored (int): a false positive under ``a``, dropped under ``b``.
+        tp_to_ignored (int), ignored_to_tp (int): true positive under one, dropped under the
+            other; the six transitions add up to :attr:`changed`.
         reasons (dict[str, int]): changed detections per cause (keys of :data:`REASONS`).
         examples (tuple[int, ...]): file line numbers of a few changed detections.
         map_a (float), map_b (float): the mAP of each protocol at this threshold.
@@ -161,6 +163,8 @@ class ProtocolDiff:
     ignored_b: int
     ignored_to_fp: int
     fp_to_ignored: int = 0
+    tp_to_ignored: int = 0
+    ignored_to_tp: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     examples: tuple[int, ...] = ()
     map_a: float = 0.0
@@ -182,6 +186,8 @@ class ProtocolDiff:
             "fp_to_tp": self.fp_to_tp,
             "ignored_to_fp": self.ignored_to_fp,
             "fp_to_ignored": self.fp_to_ignored,
+            "tp_to_ignored": self.tp_to_ignored,
+            "ignored_to_tp": self.ignored_to_tp,
             "reasons": dict(self.reasons),
             "examples": list(self.examples),
         }
@@ -285,6 +291,8 @@ def compare_thumos(
                     ignored_b=int((b == IGNORED).sum()),
                     ignored_to_fp=int(((a == IGNORED) & (b == FP)).sum()),
                     fp_to_ignored=int(((a == FP) & (b == IGNORED)).sum()),
+                    tp_to_ignored=int(((a == TP) & (b == IGNORED)).sum()),
+                    ignored_to_tp=int(((a == IGNORED) & (b == TP)).sum()),
                     reasons={k: v for k, v in counts.items() if v},
                     examples=tuple(int(dets.line[j]) for j in changed[:5]),
                     map_a=float(results[0].mAP[i]),

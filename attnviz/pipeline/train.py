@@ -5,8 +5,10 @@ A training run is described by a *recipe*, a JSON object with these sections (al
 except ``data`` or ``synthetic``; relative paths are relative to the current folder):
 
 ``synthetic``
-    ``{"out", "videos", "seed", "splits"}``: generate the synthetic dataset first
-    (:func:`attnviz.data.synthetic.generate_dataset`; videos already there are kept). Unless
+    ``{"out", "videos", "seed", "splits", "workers", "config"}``: generate the synthetic dataset
+    first (:func:`attnviz.data.synthetic.generate_dataset`; videos already there are kept;
+    ``config`` holds fields of :class:`attnviz.data.synthetic.SynthConfig`, e.g. a smaller
+    ``width``, ``height`` and ``frames``). Unless
     ``data`` says otherwise, training uses its ``train.csv`` and validation its ``val.csv``.
 ``data``
     ``{"dataset": "csv"|"ucf101"|"hmdb51"|"ucf24"|"thumos14", "train", "val", "val_fraction",
@@ -31,7 +33,8 @@ except ``data`` or ``synthetic``; relative paths are relative to the current fol
     ``random_init``, ``backbone_stage``, ``input_size``, ``hidden_channels``, ...), plus
     ``init_seed`` (weight initialisation) and ``frames`` (T, default 25).
 ``train``
-    fields of :class:`attnviz.engine.TrainConfig`.
+    fields of :class:`attnviz.engine.TrainConfig`; ``save_every`` defaults to 0 here (only
+    ``last.pt`` and ``best.pt``; ``--save-every N`` keeps ``epoch_XXX.pt`` every N epochs).
 ``out``
     the run folder (checkpoints, ``log.csv``).
 ``export``
@@ -358,7 +361,7 @@ def run_recipe(
     from attnviz.engine import TrainConfig, cleanup_distributed, fit, setup_distributed
 
     try:
-        tconf = TrainConfig(**(recipe.get("train") or {}))
+        tconf = TrainConfig(**{"save_every": 0, **(recipe.get("train") or {})})
     except TypeError as exc:
         raise AttnvizError(f"recipe section train: {exc}") from None
     dist_info = setup_distributed(tconf.device)
@@ -366,10 +369,18 @@ def run_recipe(
         syn = recipe.get("synthetic")
         if syn:
             if dist_info.main:
-                from attnviz.data.synthetic import generate_dataset
+                from attnviz.data.synthetic import SynthConfig, generate_dataset
 
+                conf = syn.get("config") or {}
+                try:
+                    sconf = SynthConfig(
+                        **{k: tuple(v) if isinstance(v, list) else v for k, v in conf.items()}
+                    )
+                except TypeError as exc:
+                    raise AttnvizError(f"recipe section synthetic.config: {exc}") from None
                 generate_dataset(
                     syn["out"],
+                    config=sconf,
                     videos=int(syn["videos"]),
                     seed=int(syn["seed"]),
                     splits=syn.get("splits", "train=0.8,val=0.2"),

@@ -156,11 +156,12 @@ def _best(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(v: float, decimals: int) -> str:
-    return "–" if not np.isfinite(v) else f"{v:.{decimals}f}%"
+    # no % in the cells: the caption / header says "(%)"
+    return "–" if not np.isfinite(v) else f"{v:.{decimals}f}"
 
 
 def style_table(df: pd.DataFrame, *, decimals: int = 1, bold_best: bool = True):
-    """A pandas ``Styler`` of a table for notebooks: values as ``67.0%``, missing as a dash, the
+    """A pandas ``Styler`` of a table for notebooks: values as ``67.0``, missing as a dash, the
     best value of each column in bold. For papers use :func:`table_latex`."""
     styler = df.style.format(lambda v: _cell(v, decimals))
     if bold_best:

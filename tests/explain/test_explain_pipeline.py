@@ -192,7 +192,13 @@ def test_temporal_map_and_localize_agree(small_model, make_video, tmp_path):
     ]
     run = (tmp_path / "t" / "run.txt").read_text().splitlines()
     assert [ln.split() for ln in run] == [
-        ["video_test_0000004", repr(s.start), repr(s.end), str(s.label + 1), repr(s.score)]
+        [
+            "video_test_0000004",
+            repr(round(s.start, 6)),
+            repr(round(s.end, 6)),
+            str(s.label + 1),
+            repr(s.score),
+        ]  # fmt: skip
         for s in segs
     ]
     assert all(0 <= s.start < s.end <= 6.0 for s in segs)

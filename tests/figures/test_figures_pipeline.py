@@ -254,14 +254,15 @@ def test_write_report_tables_and_per_class_layouts(tmp_path):
     assert list(t6.index) == ["REINFORCE (paper)", "UntrimmedNet (paper)", "Ours (paper)",
                               "ours", "uniform"]  # fmt: skip
     assert t6.loc["ours", "α = 0.3"] == pytest.approx(50.0)
+    # every evaluated threshold is a column, the paper's first (issue 22: none dropped)
     assert list(rep["tables"]["table5_frame"].columns) == ["α = 0.05", "α = 0.1", "α = 0.2",
-                                                           "α = 0.3"]  # fmt: skip
+                                                           "α = 0.3", "α = 0.5"]  # fmt: skip
     files = {p.name for p in (tmp_path / "rep").iterdir()}
     assert {"table6.md", "table6.tex", "table6.csv", "table5_frame.tex", "ours_temporal.txt",
             "attn_frame.md"} <= files  # fmt: skip
     md = (tmp_path / "rep" / "table6.md").read_text()
-    assert "| ours | **70.0%** |" in md  # tied with the paper's 70.0: both in bold
-    assert "| Ours (paper) | **70.0%** |" in md
+    assert "| ours | **70.0** |" in md  # tied with the paper's 70.0: both in bold
+    assert "| Ours (paper) | **70.0** |" in md
     txt = (tmp_path / "rep" / "ours_temporal.txt").read_text()
     assert "Jump" in txt and "65.00" in txt  # per-class layout of attnviz.report
     with pytest.raises(AttnvizError, match="^evals names no evaluation file"):
