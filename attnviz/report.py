@@ -7,16 +7,37 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from attnviz.errors import InputError
 from attnviz.types import EvalResult
 
-__all__ = ["FORMATS", "format_result", "format_comparison", "result_from_dict"]
+__all__ = [
+    "FORMATS",
+    "format_comparison",
+    "format_result",
+    "markdown_table",
+    "result_from_dict",
+    "results_from_json",
+]
 
 FORMATS = ("table", "json", "csv", "markdown")
+
+
+def markdown_table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A GitHub-flavoured Markdown table: the first column left-aligned (row names), the others
+    right-aligned (numbers); cells as given (an empty cell is written ``| |``). Every Markdown
+    table attnviz writes comes from here. Returns the lines joined by newlines, without a final
+    newline."""
+
+    def line(cells: Sequence[str]) -> str:
+        return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+    out = [line(head), "|---" + "|---:" * (len(head) - 1) + "|"]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
 
 
 def _sym(result: EvalResult) -> str:
@@ -33,6 +54,17 @@ def _title(result: EvalResult) -> str:
     return f"Spatial localization {result.metric}-mAP (%), protocol {result.protocol}"
 
 
+def _not_scored_note(result: EvalResult) -> list[str]:
+    skipped = result.not_scored
+    if not skipped:
+        return []
+    n = len(result.class_names)
+    return [
+        f"not scored: {len(skipped)} of {n} classes have no ground truth in the evaluated "
+        f"videos; the mAP averages the other {n - len(skipped)}"
+    ]
+
+
 def _table(result: EvalResult, per_class: bool) -> str:
     sym = _sym(result)
     heads = [f"{sym}={t:g}" for t in result.thresholds]
@@ -42,24 +74,35 @@ def _table(result: EvalResult, per_class: bool) -> str:
     lines.append(" " * namew + " | " + " | ".join(h.rjust(colw) for h in heads))
     lines.append("-" * namew + "-+-" + "-+-".join("-" * colw for _ in heads))
     if per_class:
+        skipped = set(result.not_scored)
         for k, name in enumerate(result.class_names):
-            cells = " | ".join(_pct(v).rjust(colw) for v in result.ap[k])
+            if name in skipped:
+                cells = " | ".join("not scored".rjust(colw) for _ in result.ap[k])
+            else:
+                cells = " | ".join(_pct(v).rjust(colw) for v in result.ap[k])
             lines.append(f"{name.ljust(namew)} | {cells}")
         lines.append("-" * namew + "-+-" + "-+-".join("-" * colw for _ in heads))
     cells = " | ".join(_pct(v).rjust(colw) for v in result.mAP)
     lines.append(f"{'mAP'.ljust(namew)} | {cells}")
+    if per_class:
+        lines += _not_scored_note(result)
     return "\n".join(lines) + "\n"
 
 
 def _markdown(result: EvalResult, per_class: bool) -> str:
-    sym = _sym(result)
-    heads = [f"{sym}={t:g}" for t in result.thresholds]
-    lines = ["| | " + " | ".join(heads) + " |", "|---" + "|---:" * len(heads) + "|"]
+    heads = [f"{_sym(result)}={t:g}" for t in result.thresholds]
+    rows = []
     if per_class:
-        for k, name in enumerate(result.class_names):
-            lines.append(f"| {name} | " + " | ".join(_pct(v).strip() for v in result.ap[k]) + " |")
-    lines.append("| **mAP** | " + " | ".join(f"**{_pct(v).strip()}**" for v in result.mAP) + " |")
-    return "\n".join(lines) + "\n"
+        skipped = set(result.not_scored)
+        rows += [
+            [name, *("not scored" if name in skipped else _pct(v).strip() for v in result.ap[k])]
+            for k, name in enumerate(result.class_names)
+        ]
+    rows.append(["**mAP**", *(f"**{_pct(v).strip()}**" for v in result.mAP)])
+    text = markdown_table(["", *heads], rows) + "\n"
+    if per_class and result.not_scored:
+        text += "\n" + "\n".join(_not_scored_note(result)) + "\n"
+    return text
 
 
 def _csv(result: EvalResult) -> str:
@@ -88,13 +131,29 @@ def format_result(result: EvalResult, fmt: str = "table", per_class: bool = Fals
     raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
 
 
-def format_comparison(results: Sequence[EvalResult]) -> str:
-    """mAP of several protocols on one input, one row per protocol (thresholds must agree)."""
+def format_comparison(results: Sequence[EvalResult], fmt: str = "table") -> str:
+    """mAP of several protocols on one input, one row per protocol (thresholds must agree), as
+    ``table`` (aligned text, percent with 2 decimals), ``markdown`` or ``csv``
+    (``protocol,<iou|tiou>,mAP``, full precision)."""
     if not results:
         return ""
     first = results[0]
     sym = _sym(first)
     heads = [f"{sym}={t:g}" for t in first.thresholds]
+    if fmt == "markdown":
+        rows = [[r.protocol, *(f"{100 * m:.2f}" for m in r.mAP)] for r in results]
+        return markdown_table(["protocol", *heads], rows) + "\n"
+    if fmt == "csv":
+        key = "tiou" if first.metric == "temporal" else "iou"
+        lines = [f"protocol,{key},mAP"]
+        for r in results:
+            lines += [
+                f"{r.protocol},{float(t)!r},{float(m)!r}"
+                for t, m in zip(r.thresholds, r.mAP, strict=True)
+            ]
+        return "\n".join(lines) + "\n"
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r}: expected table, markdown or csv")
     namew = max(len(r.protocol) for r in results)
     colw = max(7, *(len(h) for h in heads))
     lines = [" " * namew + " | " + " | ".join(h.rjust(colw) for h in heads)]
@@ -141,3 +200,20 @@ def result_from_dict(data: object) -> EvalResult:
         ap=ap,
         mAP=m_ap,
     )
+
+
+def results_from_json(data: object) -> list[EvalResult]:
+    """Every result in a ``--format json`` file: one (``eval-thumos`` / ``eval-ucf24``), or one
+    per protocol (``--compare``: ``{"protocols": [...]}`` of eval-thumos, ``{"results": [...]}``
+    of eval-ucf24)."""
+    if isinstance(data, dict):
+        for key in ("protocols", "results"):
+            if isinstance(data.get(key), list):
+                out = []
+                for i, item in enumerate(data[key]):
+                    try:
+                        out.append(result_from_dict(item))
+                    except InputError as exc:
+                        raise InputError(f"{key}[{i}]: {exc}") from None
+                return out
+    return [result_from_dict(data)]

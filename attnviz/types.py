@@ -19,8 +19,8 @@ This module imports numpy only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ __all__ = [
     "Box",
     "EvalResult",
     "FrameDetections",
+    "KeyframeBoxes",
     "GTTube",
     "Segment",
     "SpatialGroundTruth",
@@ -223,6 +224,18 @@ class SpatialGroundTruth:
             return tuple(self.videos)
         raise ValueError(f"unknown split {name!r}: expected train, test or all")
 
+    def restrict(self, videos: Iterable[str]) -> SpatialGroundTruth:
+        """The ground truth of ``videos`` only, in the order given (names it does not annotate
+        are skipped); the split lists keep their order, filtered."""
+        keep = {v: self.videos[v] for v in dict.fromkeys(videos) if v in self.videos}
+        return SpatialGroundTruth(
+            self.labels,
+            keep,
+            tuple(v for v in self.train_videos if v in keep),
+            tuple(v for v in self.test_videos if v in keep),
+            self.source,
+        )
+
 
 @dataclass(frozen=True)
 class TemporalGroundTruth:
@@ -255,6 +268,21 @@ class TemporalGroundTruth:
 
     def __len__(self) -> int:
         return int(len(self.video))
+
+    def restrict(self, videos: Iterable[str]) -> TemporalGroundTruth:
+        """The instances, Ambiguous segments and subset videos of ``videos`` only (file order
+        kept)."""
+        keys = set(videos)
+        keep = np.array([str(v) in keys for v in self.video], dtype=bool).reshape(-1)
+        return replace(
+            self,
+            video=self.video[keep],
+            start=self.start[keep],
+            end=self.end[keep],
+            label=self.label[keep],
+            ambiguous={k: v for k, v in self.ambiguous.items() if k in keys},
+            videos=tuple(v for v in self.videos if v in keys),
+        )
 
 
 @dataclass(frozen=True)
@@ -293,6 +321,18 @@ class TemporalDetections:
             np.asarray(label, dtype=np.int64).reshape(n),
             np.asarray(score, dtype=np.float64).reshape(n),
             np.arange(1, n + 1, dtype=np.int64),
+            source,
+        )
+
+    @staticmethod
+    def from_segments(segments: Sequence[Segment], source: str = "") -> TemporalDetections:
+        """Build from :class:`Segment` records, in order."""
+        return TemporalDetections.from_arrays(
+            [s.video for s in segments],
+            [s.start for s in segments],
+            [s.end for s in segments],
+            [s.label for s in segments],
+            [s.score for s in segments],
             source,
         )
 
@@ -353,6 +393,18 @@ class FrameDetections:
             source,
         )
 
+    @staticmethod
+    def from_boxes(boxes: Sequence[Box], source: str = "") -> FrameDetections:
+        """Build from :class:`Box` records, in order."""
+        return FrameDetections.from_arrays(
+            [b.video for b in boxes],
+            [b.frame for b in boxes],
+            [b.label for b in boxes],
+            [b.score for b in boxes],
+            np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], dtype=np.float64).reshape(-1, 4),
+            source,
+        )
+
 
 @dataclass(frozen=True)
 class EvalResult:
@@ -380,21 +432,76 @@ class EvalResult:
     warnings: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def not_scored(self) -> tuple[str, ...]:
+        """Classes the mAP leaves out (no ground truth in the split; their ``ap`` row holds 0):
+        reports print them as not scored rather than 0.00."""
+        return tuple(self.extra.get("not_scored", ()))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON layout scripts depend on (``tiou`` for temporal, ``iou`` for spatial)."""
         key = "tiou" if self.metric == "temporal" else "iou"
         out: dict[str, Any] = {}
-        if self.metric != "temporal":
+        if self.metric not in ("temporal", "keyframe"):
             out["metric"] = self.metric
         out["protocol"] = self.protocol
         out[key] = [float(t) for t in self.thresholds]
+        if self.metric == "keyframe":  # AVA: a class without ground truth has no AP (null)
+            out["mAP"] = [_or_none(v) for v in self.mAP]
+            out["AP"] = {
+                name: [_or_none(v) for v in self.ap[k]] for k, name in enumerate(self.class_names)
+            }
+            return out
         out["mAP"] = [float(v) for v in self.mAP]
         out["AP"] = {
             name: [float(v) for v in self.ap[k]] for k, name in enumerate(self.class_names)
         }
+        if "average_mAP" in self.extra:  # ActivityNet-1.3: the mean over the thresholds
+            out["average_mAP"] = float(self.extra["average_mAP"])
         return out
 
 
-def as_str_tuple(names: Sequence[str]) -> tuple[str, ...]:
-    """``tuple(str(n) for n in names)`` (helper for building records)."""
-    return tuple(str(n) for n in names)
+def _or_none(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+@dataclass(frozen=True)
+class KeyframeBoxes:
+    """Boxes on AVA keyframes (ground truth or detections), in file order.
+
+    Attributes:
+        video (ndarray[N] object): video id as written.
+        timestamp (ndarray[N] float64): keyframe time in seconds (``0902`` and ``902.0`` read
+            as 902.0; AVA-Kinetics' fractional times as written).
+        box (ndarray[N, 4] float64): ``x1, y1, x2, y2`` as written (AVA: normalised to [0, 1]);
+            ``nan`` on a row that only names a keyframe.
+        label (ndarray[N] int64): action id; ``-1`` on a row that only names a keyframe
+            (``video,timestamp``: a keyframe with no action, still part of the ground truth).
+        score (ndarray[N] float64): the 8th column (detections: the score; ground truth: the
+            person id), ``1.0`` where the row has 7 columns.
+        line (ndarray[N] int64): 1-based line in the file, for messages.
+        source (str): the file they came from.
+
+    The keyframe key of the official evaluator, ``"video,%.6f"``, is :attr:`key` (built on
+    demand; evaluators compare video and ``"%.6f"`` text through integer codes).
+    """
+
+    video: np.ndarray
+    timestamp: np.ndarray
+    box: np.ndarray
+    label: np.ndarray
+    score: np.ndarray
+    line: np.ndarray
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.video)
+
+    @property
+    def key(self) -> np.ndarray:
+        """``ndarray[N] object``: ``"video,%.6f"`` keys (the timestamp as the official key)."""
+        uniq, inv = np.unique(self.timestamp, return_inverse=True)
+        text = np.asarray(["%.6f" % t for t in uniq.tolist()], dtype=object)  # noqa: UP031
+        times = text[inv.reshape(-1)].tolist()
+        keys = [f"{v},{t}" for v, t in zip(self.video.tolist(), times, strict=True)]
+        return np.asarray(keys, dtype=object)

@@ -3,25 +3,23 @@ protocols at 7 thresholds, each against a straightforward per-detection Python l
 protocol (written below, used as the reference) measured in the same run. The two must agree.
 
 Run: ``python benchmarks/eval_speed_thumos.py [--detections 200000] [--repeat 3]``
-(also called by ``benchmarks/eval_speed.py``). Needs ``../shared/data/thumos14`` beside the
-repository.
+(also called by ``benchmarks/eval_speed.py``). Reads the THUMOS14 test annotations that ship
+with attnviz (``thumos14``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from attnviz.evaluate.thumos import PROTOCOLS, evaluate_thumos
+from attnviz.io.datasets import resolve_gt
 from attnviz.io.thumos import read_thumos_gt
 from attnviz.types import TemporalDetections, TemporalGroundTruth
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "thumos14"
 TIOU = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 MATLAB_RECALL_POINTS = (0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
@@ -228,10 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--detections", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3, help="attnviz runs per protocol (best)")
     args = parser.parse_args([] if argv is None and __name__ != "__main__" else argv)
-    folder = DATA / "annotations_test"
-    if not folder.is_dir():
-        sys.exit(f"benchmark needs the THUMOS14 annotations in {DATA}")
-    gt = read_thumos_gt(folder, subset="test")
+    gt = read_thumos_gt(resolve_gt("thumos14").path, subset="test")
     dets = make_detections(gt, args.detections)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     print(

@@ -5,9 +5,9 @@ same numbers) and measured in the same run; peak memory of each attnviz evaluati
 (tracemalloc, a separate run) and of the whole process, and the time to load the 500,000-row CSV.
 
 Run: ``python benchmarks/eval_speed_ucf24.py [--frames 500000] [--tubes 10000] [--skip-loops]``
-(or ``python benchmarks/eval_speed.py --only ucf24``). Needs ``shared/data/ucf101_24`` beside
-the repository. Targets: frame-mAP at 6 thresholds < 2 s after loading, video-mAP for 10,000
-tubes < 5 s, memory < 1 GB, the CSV in about a second.
+(or ``python benchmarks/eval_speed.py --only ucf24``). Reads the UCF101-24 ground truth that
+ships with attnviz (``ucf101-24``). Targets: frame-mAP at 6 thresholds < 2 s after loading,
+video-mAP for 10,000 tubes < 5 s, memory < 1 GB, the CSV in about a second.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from attnviz.evaluate.ucf24 import frame_map, video_map
+from attnviz.io.datasets import resolve_gt
 from attnviz.io.detections import read_frame_detections, write_frame_detections
 from attnviz.io.spatial_gt import read_spatial_gt
 from attnviz.types import FrameDetections, Tube
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ucf101_24"
 THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
 
 
@@ -362,13 +362,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tubes", type=int, default=10_000)
     parser.add_argument("--skip-loops", action="store_true", help="Only time attnviz.")
     args, _ = parser.parse_known_args(argv)  # eval_speed.py passes its own options
-    if not (DATA / "pyannot.pkl").is_file():
-        print(f"skipped: {DATA} not found")
-        return
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs (wall time is shared; CPU time is not)")
-    gt, t_gt = _timed(lambda: read_spatial_gt(DATA / "pyannot.pkl"))
-    print(f"ground truth (pyannot.pkl, restricted unpickler): {t_gt:.2f} s", flush=True)
+    gt, t_gt = _timed(lambda: read_spatial_gt(resolve_gt("ucf101-24").path))
+    print(f"ground truth (pyannot.pkl.gz, restricted unpickler): {t_gt:.2f} s", flush=True)
     dets = make_frame_detections(gt, args.frames)
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "dets.csv"

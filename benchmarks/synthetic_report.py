@@ -140,20 +140,8 @@ def _score(tgt, sgt, segs, boxes, tubes, sampled=None):
     from attnviz.evaluate.ucf24 import frame_map, video_map
     from attnviz.types import FrameDetections, TemporalDetections
 
-    td = TemporalDetections.from_arrays(
-        [s.video for s in segs],
-        [s.start for s in segs],
-        [s.end for s in segs],
-        [s.label for s in segs],
-        [s.score for s in segs],
-    )
-    fd = FrameDetections.from_arrays(
-        [b.video for b in boxes],
-        [b.frame for b in boxes],
-        [b.label for b in boxes],
-        [b.score for b in boxes],
-        np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes]).reshape(-1, 4),
-    )
+    td = TemporalDetections.from_segments(segs)
+    fd = FrameDetections.from_boxes(boxes)
     return {
         "temporal": evaluate_thumos(tgt, td, protocol="thumos14", tiou=TIOU).mAP,
         "frame": frame_map(sgt, fd, protocol="act", iou=IOU).mAP,
@@ -215,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     from attnviz.io.thumos import read_thumos_gt
     from attnviz.localize import LocalizeParams
     from attnviz.models import load_checkpoint
-    from attnviz.pipeline.compare import sampled_gt
     from attnviz.pipeline.explain import default_checkpoint, explain_video
     from attnviz.pipeline.features import extract_features
+    from attnviz.pipeline.scoring import sampled_gt
     from attnviz.pipeline.train import load_recipe
 
     t_start = time.perf_counter()

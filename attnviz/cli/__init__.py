@@ -31,8 +31,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="attnviz", standalone_mode=True)
     except AttnvizError as exc:  # bad input: one clear line, non-zero exit
-        print(f"error: {exc}", file=sys.stderr)
+        from attnviz.cli._app import error_message
+
+        print(f"error: {error_message(exc)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as exc:  # typer turns Ctrl-C inside a command into a silent Exit(130)
+        if exc.code == 130:
+            print("error: interrupted", file=sys.stderr)
+        raise

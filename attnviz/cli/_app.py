@@ -16,6 +16,44 @@ app = typer.Typer(
 )
 
 
+#: Library parameters whose flag is not ``--`` + the name with ``-`` for ``_``: the one place
+#: where the command line maps parameters to flags (:class:`attnviz.errors.ParameterError`).
+FLAGS = {
+    "class_index": "--class",
+    "formats": "--format",
+    "examples": "--example",
+    "evals": "--eval",
+    "out_dir": "--out",
+}
+
+
+def flag(param: str) -> str:
+    """The command-line flag of a library parameter (``class_index`` -> ``--class``)."""
+    return FLAGS.get(param, "--" + param.replace("_", "-"))
+
+
+def error_message(exc: Exception) -> str:
+    """The one-line message of a library error, parameters written as flags."""
+    from attnviz.errors import AttnvizError
+
+    return exc.render(flag) if isinstance(exc, AttnvizError) else str(exc)
+
+
+def localize_params(**values):
+    """:class:`~attnviz.localize.LocalizeParams` from a command's options; a value it refuses
+    exits with one line naming the flag."""
+    from attnviz.localize import LocalizeParams
+
+    try:
+        return LocalizeParams(**values)
+    except ValueError as exc:
+        text = str(exc)
+        for param in values:
+            if text.startswith(f"{param} "):
+                text = flag(param) + text[len(param) :]
+        raise fail(text) from None
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` (one line) on stderr and return the Exit to raise."""
     typer.echo(f"error: {message}", err=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from attnviz.cli._app import app, fail
+from attnviz.cli._app import app, fail, localize_params
 
 
 @app.command("compare-explanations")
@@ -83,30 +83,39 @@ def compare_explanations_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     seed: int = typer.Option(0, "--seed", help="Seed of random orders and re-initialisation."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    html: bool = typer.Option(
+        True, "--html/--no-html", help="Also write index.html and videos/<key>/index.html."
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the outputs of an earlier run in --out."
+    ),
 ) -> None:
     """Attention vs Grad-CAM, occlusion and integrated gradients: one table (localization,
     faithfulness, sanity), deletion/insertion curves and the maps side by side."""
-    from attnviz.localize import LocalizeParams
+    from attnviz.io.outdir import output_folder
     from attnviz.pipeline.compare import compare_explanations
 
     if fps is not None and fps <= 0:
         raise fail(f"--fps must be positive, got {fps}")
     if frames is not None and frames < 1:
         raise fail(f"--frames must be >= 1, got {frames}")
-    try:
-        params = LocalizeParams(threshold=threshold, window=window, stride=stride)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    summary = compare_explanations(
-        data, out, checkpoint=checkpoint, methods=methods.split(","), split=split,
-        temporal_gt=temporal_gt, spatial_gt=spatial_gt, classes=classes, max_videos=max_videos,
-        frames=frames, fps=fps, window=window, stride=stride, baseline=baseline, batch=batch,
-        ig_steps=ig_steps, ig_space=ig_space, occlusion_window=occlusion_window,
-        occlusion_spatial_window=occlusion_spatial_window, spatial_steps=spatial_steps,
-        temporal_steps=temporal_steps,
-        random_orders=random_orders, sanity_videos=sanity_videos, params=params,
-        figure_video=figure_video, save_maps=save_maps, device=device, seed=seed, quiet=quiet,
-    )  # fmt: skip
+    params = localize_params(threshold=threshold, window=window, stride=stride)
+    with output_folder(
+        out, command="compare-explanations", source=str(Path(data).resolve()),
+        overwrite=overwrite,
+    ):  # fmt: skip
+        summary = compare_explanations(
+            data, out, checkpoint=checkpoint, methods=methods.split(","), split=split,
+            temporal_gt=temporal_gt, spatial_gt=spatial_gt, classes=classes,
+            max_videos=max_videos, frames=frames, fps=fps, window=window, stride=stride,
+            baseline=baseline, batch=batch,
+            ig_steps=ig_steps, ig_space=ig_space, occlusion_window=occlusion_window,
+            occlusion_spatial_window=occlusion_spatial_window, spatial_steps=spatial_steps,
+            temporal_steps=temporal_steps,
+            random_orders=random_orders, sanity_videos=sanity_videos, params=params,
+            figure_video=figure_video, save_maps=save_maps, device=device, seed=seed, quiet=quiet,
+            html=html,
+        )  # fmt: skip
     typer.echo(summary["markdown"])
     if not quiet:
         typer.echo(f"wrote {summary['out']} ({summary['videos']} videos)", err=True)

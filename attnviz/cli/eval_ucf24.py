@@ -10,8 +10,24 @@ import typer
 from attnviz.cli._app import app, fail, warn
 
 _GT_HELP = (
-    "Ground truth: pyannot .pkl/.json, finalAnnots.mat, ACT .pkl/.json or YOWO .zip (gzip ok)."
+    "Ground truth: pyannot .pkl/.json, finalAnnots.mat, ACT .pkl/.json or YOWO .zip (gzip ok); "
+    "or a name: ucf101-24 or jhmdb21, shipped with attnviz (see attnviz datasets)."
 )
+_CONVERT_GT_HELP = (
+    "Ground truth to convert: a file as for eval-ucf24 --gt (or THUMOS14 ground truth as for "
+    "eval-thumos --gt), or a name of attnviz datasets (thumos14, thumos14-val, ucf101-24, "
+    "jhmdb21)."
+)
+
+
+def _spatial_gt(gt: str) -> Path:
+    """``--gt`` as a path or a name of spatio-temporal ground truth."""
+    from attnviz.io.datasets import resolve_gt
+
+    ref = resolve_gt(gt)
+    if ref.dataset is not None and ref.dataset.kind != "spatial":
+        raise fail(f"--gt {gt} is {ref.dataset.content}, not spatio-temporal ground truth")
+    return ref.path
 
 
 def _tube_nms(text: str) -> float | None:
@@ -42,19 +58,8 @@ def _compare_text(metric: str, comparison, fmt: str) -> str:
             ],
         }
         return json.dumps(data, indent=2) + "\n"
-    if fmt == "csv":
-        rows = ["protocol,iou,mAP"]
-        for r in results:
-            rows += [f"{r.protocol},{t!r},{m!r}" for t, m in zip(r.thresholds, r.mAP, strict=True)]
-        return "\n".join(rows) + "\n"
-    if fmt == "markdown":
-        heads = [f"IoU={t:g}" for t in results[0].thresholds]
-        rows = ["| protocol | " + " | ".join(heads) + " |", "|---" + "|---:" * len(heads) + "|"]
-        rows += [
-            f"| {r.protocol} | " + " | ".join(f"{100 * m:.2f}" for m in r.mAP) + " |"
-            for r in results
-        ]
-        return "\n".join(rows) + "\n"
+    if fmt in ("csv", "markdown"):
+        return format_comparison(results, fmt)
     lines = [f"{metric}-mAP (%) under each protocol", format_comparison(results).rstrip("\n")]
     lines += protocol_differences(comparison)
     for r in results:
@@ -66,7 +71,7 @@ def _compare_text(metric: str, comparison, fmt: str) -> str:
 
 @app.command("eval-ucf24")
 def eval_ucf24_cmd(
-    gt: Path = typer.Option(None, "--gt", help=_GT_HELP),
+    gt: str = typer.Option(None, "--gt", help=_GT_HELP),
     pred: Path = typer.Option(
         None, "--pred", help="Frame detections CSV (or COCO results .json), or tubes .json."
     ),
@@ -105,6 +110,7 @@ def eval_ucf24_cmd(
         raise fail("--gt is required")
     if pred is None:
         raise fail("--pred is required")
+    gt = _spatial_gt(gt)
     thresholds = parse_thresholds(iou)
     nms = _tube_nms(tube_nms)
     kw = dict(metric=metric, iou=thresholds, split=split, coco_gt=coco_gt, tube_nms=nms)
@@ -127,17 +133,56 @@ def eval_ucf24_cmd(
 
 @app.command("convert-gt")
 def convert_gt_cmd(
-    gt: Path = typer.Argument(..., help=_GT_HELP),
-    out: Path = typer.Argument(..., help="Output file."),
-    to: str = typer.Option(
-        ..., "--to", help="act-json, act-pkl, pyannot-json, pyannot-pkl, mat, yowo-zip or coco."
+    args: list[str] = typer.Argument(
+        None,
+        metavar="GT OUT",
+        help="GT OUT, or OUT alone with --gt (as before: a path or a name).",
     ),
+    to: str = typer.Option(
+        ...,
+        "--to",
+        help="act-json, act-pkl, pyannot-json, pyannot-pkl, mat, yowo-zip or coco; for THUMOS14 "
+        "ground truth thumos14-folder or activitynet-json.",
+    ),
+    gt: str = typer.Option(None, "--gt", help=_CONVERT_GT_HELP),
+    out: Path = typer.Option(None, "--out", help="Output file (a folder for thumos14-folder)."),
     split: str = typer.Option("test", "--split", help="Split for the COCO and YOWO exports."),
+    subset: str = typer.Option(
+        None, "--subset", help="THUMOS14 subset of a path (test or val; a name brings its own)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No message on stderr."),
 ) -> None:
-    """Convert spatio-temporal ground truth between layouts (and to COCO JSON)."""
-    from attnviz.pipeline.ucf24 import convert_gt
+    """Convert ground truth between layouts: UCF101-24 / JHMDB-21 tubes between pyannot,
+    finalAnnots.mat, ACT, YOWO and COCO; THUMOS14 segments to the official per-class files or
+    ActivityNet JSON."""
+    from attnviz.io.datasets import resolve_gt
+    from attnviz.io.thumos import TEMPORAL_GT_FORMATS
 
-    path = convert_gt(gt, out, to=to, split=split)
+    rest = list(args or [])
+    if gt is None and rest:
+        gt = rest.pop(0)
+    if out is None and rest:
+        out = Path(rest.pop(0))
+    if rest:
+        raise fail(f"unexpected argument(s): {' '.join(rest)}")
+    if gt is None or out is None:
+        raise fail("give the ground truth (--gt NAME or PATH) and the output (--out or OUT)")
+    ref = resolve_gt(gt)
+    temporal = to in TEMPORAL_GT_FORMATS
+    kind = ref.dataset.kind if ref.dataset is not None else None
+    if kind is not None and (kind == "temporal") != temporal:
+        raise fail(f"--gt {gt} is {ref.dataset.content}: --to {to} does not apply to it")
+    if temporal:
+        from attnviz.pipeline.thumos import convert_thumos_gt
+
+        if ref.subset is not None and subset is not None and subset != ref.subset:
+            raise fail(f"--gt {gt} is the {ref.subset} subset, not {subset!r}")
+        path = convert_thumos_gt(
+            ref.path, out, to=to, subset=subset or ref.subset or "test", classes=ref.classes
+        )
+    else:
+        from attnviz.pipeline.ucf24 import convert_gt
+
+        path = convert_gt(ref.path, out, to=to, split=split)
     if not quiet:
         typer.echo(f"wrote {path}", err=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from attnviz.cli._app import app, fail, info, warn
+from attnviz.cli._app import app, fail, info, localize_params, warn
 
 _FRAMES = (
     "Uniformly sample this many frames over the video (default 25, the paper's; with --model "
@@ -19,7 +19,17 @@ _FRAMES = (
 _FPS = "Instead of --frames: sample at this rate, in sliding windows (paper, THUMOS14: 10)."
 _WINDOW = "Sampled frames per window (with --fps)."
 _STRIDE = "Window stride in sampled frames (with --fps)."
-_CKPT = "Model checkpoint (default: the model shipped with attnviz)."
+_HTML = "Also write index.html (+ video.webm): an interactive page that opens from file://."
+_CKPT = "Model checkpoint, or a run folder (its best.pt) (default: the model shipped with attnviz)."
+_VIDEO = "The video file (--input works too)."
+DEFAULT_MODEL_NOTE = (
+    "note: no --checkpoint: using the small model shipped with attnviz, trained only on "
+    "attnviz's synthetic shapes (classes such as YellowSquareOrbit); on real videos its classes "
+    "and boxes mean nothing. To explain a real model pass --checkpoint runs/x/best.pt "
+    "(made by `attnviz train`, see the README)."
+)
+
+
 _MODEL = (
     "Explain another video classifier: r3d_18, mc3_18, r2plus1d_18, s3d, mvit_v1_b, mvit_v2_s, "
     "swin3d_t/s/b, paper, a TorchScript file or package.module:factory (default: the paper's "
@@ -32,6 +42,31 @@ _WEIGHTS = (
 _METHOD = "With --model: gradcam, gradcam++, ig or occlusion."
 _LAYER = "With --model: the layer whose output holds the features (default: the last block)."
 _WHOLE = "With --model: resize the whole frame to the model's input instead of centre-cropping."
+
+_OVERWRITE = "Replace the outputs of an earlier run in --out (see README: output folders)."
+
+
+@contextlib.contextmanager
+def _claim(out: Path, command: str, source: Path, overwrite: bool) -> Iterator[None]:
+    """The output-folder rule (:mod:`attnviz.io.outdir`) around one command."""
+    from attnviz.io.outdir import output_folder
+
+    with output_folder(out, command=command, source=str(Path(source).resolve()),
+                       overwrite=overwrite):  # fmt: skip
+        yield
+
+
+def _sampling(frames: int | None, fps: float | None) -> int | None:
+    """``--frames`` unless ``--fps`` is given; both together are refused. ``None``: the
+    default (25, or with ``--model`` the model's clip length)."""
+    if fps is not None and frames is not None:
+        raise fail("give --frames (uniform sampling) or --fps (windows at a fixed rate), not both")
+    return frames
+
+
+def _model_note(checkpoint: Path | None, quiet: bool) -> None:
+    if checkpoint is None:
+        info(DEFAULT_MODEL_NOTE, quiet)
 
 
 def _video_model(model, weights, method, target_layer, whole, checkpoint, device):
@@ -52,17 +87,21 @@ def _video_warnings(quiet: bool) -> Iterator[None]:
     from attnviz.explain.video_methods import ShortClipWarning
     from attnviz.io.video import TruncatedVideoWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
-        try:
-            yield
-        finally:
-            for w in caught:
-                if issubclass(w.category, (TruncatedVideoWarning, ShortClipWarning)):
-                    if not quiet:
-                        warn(str(w.message))
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("default")
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    finally:  # outside the recording context: showwarning would record into the list again
+        for w in caught:
+            if issubclass(w.category, (TruncatedVideoWarning, ShortClipWarning)):
+                if not quiet:
+                    warn(str(w.message))
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _report(summary: dict, quiet: bool) -> None:
@@ -75,7 +114,7 @@ def _report(summary: dict, quiet: bool) -> None:
 
 @app.command("spatial-map")
 def spatial_map_cmd(
-    video: Path = typer.Option(..., "--video", help="The video file."),
+    video: Path = typer.Option(..., "--video", "--input", help=_VIDEO),
     checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
     frames: int = typer.Option(None, "--frames", help=_FRAMES),
@@ -93,33 +132,33 @@ def spatial_map_cmd(
     target_layer: str = typer.Option(None, "--target-layer", help=_LAYER),
     whole_frame: bool = typer.Option(False, "--resize-whole-frame", help=_WHOLE),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
+    html: bool = typer.Option(True, "--html/--no-html", help=_HTML),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE),
 ) -> None:
-    """Where the model looks: overlay.mp4, strip.png (Fig. 4), boxes.csv, tubes.json, maps.npz;
-    prints the top-5 classes."""
-    from attnviz.localize import LocalizeParams
+    """Where the model looks: overlay.mp4, strip.png (Fig. 4), boxes.csv, tubes.json, maps.npz,
+    index.html; prints the top-5 classes."""
     from attnviz.pipeline.explain import spatial_map
 
-    try:
-        params = LocalizeParams(threshold=threshold, window=window, stride=stride)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    frames = _sampling(frames, fps)
+    params = localize_params(threshold=threshold, window=window, stride=stride)
+    _model_note(checkpoint or model, quiet)
     if colormap not in ("jet", "turbo", "inferno", "viridis", "hot"):
         raise fail(f"--colormap must be jet, turbo, inferno, viridis or hot, got {colormap!r}")
-    with _video_warnings(quiet):
+    with _claim(out, "spatial-map", video, overwrite), _video_warnings(quiet):
         vmodel = _video_model(model, weights, method, target_layer, whole_frame, checkpoint, device)
         if vmodel is None and frames is None:
             frames = 25
         summary = spatial_map(
             video, out, checkpoint=checkpoint, model=vmodel, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, alpha=alpha,
-            colormap=colormap, quiet=quiet, params=params,
+            colormap=colormap, quiet=quiet, params=params, html=html,
         )  # fmt: skip
     _report(summary, quiet)
 
 
 @app.command("temporal-map")
 def temporal_map_cmd(
-    video: Path = typer.Option(..., "--video", help="The video file."),
+    video: Path = typer.Option(..., "--video", "--input", help=_VIDEO),
     checkpoint: Path = typer.Option(None, "--checkpoint", help=_CKPT),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
     frames: int = typer.Option(None, "--frames", help=_FRAMES),
@@ -135,24 +174,24 @@ def temporal_map_cmd(
     target_layer: str = typer.Option(None, "--target-layer", help=_LAYER),
     whole_frame: bool = typer.Option(False, "--resize-whole-frame", help=_WHOLE),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars, notes or warnings."),
+    html: bool = typer.Option(True, "--html/--no-html", help=_HTML),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE),
 ) -> None:
     """When the model looks: temporal.png (curve, segments shaded), segments.csv, run.txt
-    (THUMOS14 run file), maps.npz; prints the top-5 classes."""
-    from attnviz.localize import LocalizeParams
+    (THUMOS14 run file), maps.npz, index.html; prints the top-5 classes."""
     from attnviz.pipeline.explain import temporal_map
 
-    try:
-        params = LocalizeParams(threshold=threshold, window=window, stride=stride)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    with _video_warnings(quiet):
+    frames = _sampling(frames, fps)
+    params = localize_params(threshold=threshold, window=window, stride=stride)
+    _model_note(checkpoint or model, quiet)
+    with _claim(out, "temporal-map", video, overwrite), _video_warnings(quiet):
         vmodel = _video_model(model, weights, method, target_layer, whole_frame, checkpoint, device)
         if vmodel is None and frames is None:
             frames = 25
         summary = temporal_map(
             video, out, checkpoint=checkpoint, model=vmodel, frames=frames, fps=fps, window=window,
             stride=stride, threshold=threshold, device=device, precision=precision, quiet=quiet,
-            params=params,
+            params=params, html=html,
         )  # fmt: skip
     _report(summary, quiet)
 
@@ -185,20 +224,17 @@ def localize_cmd(
         None, "--class", help="Localize this class index (default: the top class)."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No notes on stderr."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE),
 ) -> None:
     """Saved attention maps -> boxes.csv, tubes.json, segments.csv and a THUMOS14 run file, by
     the same rules as spatial-map and temporal-map."""
-    from attnviz.localize import LocalizeParams
     from attnviz.pipeline.explain import localize_maps
 
-    try:
-        params = LocalizeParams(
-            threshold=threshold, mask_norm=mask_norm, largest_component=largest_component,
-            box_score=box_score, importance=importance or "mean",
-            importance_norm=importance_norm, segment_score=segment_score,
-            class_index=class_index,
-        )  # fmt: skip
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    summary = localize_maps(maps, out, params=params, importance=importance)
+    params = localize_params(
+        threshold=threshold, mask_norm=mask_norm, largest_component=largest_component,
+        box_score=box_score, importance=importance or "mean", importance_norm=importance_norm,
+        segment_score=segment_score, class_index=class_index,
+    )  # fmt: skip
+    with _claim(out, "localize", maps, overwrite):
+        summary = localize_maps(maps, out, params=params, importance=importance)
     _report(summary, quiet)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
 from attnviz.cli._app import app, info
+
+# what a training run writes into its folder (backbone.pt is kept: a rerun with the same
+# settings reuses it, see attnviz.pipeline.train)
+_TRAIN_FILES = ("epoch_*.pt", "best.pt", "last.pt", "log.csv", "backbone_log.csv")
 
 
 @app.command("train")
@@ -57,7 +62,15 @@ def train_cmd(
     device: str = typer.Option(None, "--device", help="cpu or cuda."),
     precision: str = typer.Option(None, "--precision", help="fp32 or bf16."),
     workers: int = typer.Option(None, "--workers", help="DataLoader workers."),
+    save_every: int = typer.Option(
+        None,
+        "--save-every",
+        help="Also keep epoch_XXX.pt every N epochs (default: only last.pt and best.pt).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an earlier run's checkpoints and log in --out."
+    ),
 ) -> None:
     """Train weakly supervised (class labels only) with the loss of eq. 6."""
     from attnviz.pipeline.train import load_recipe, merge_recipe, run_recipe
@@ -100,12 +113,29 @@ def train_cmd(
             "device": device,
             "precision": precision,
             "workers": workers,
+            "save_every": save_every,
         },
         "out": str(out) if out is not None else None,
     }
     if data is not None:  # a list given on the command line replaces the recipe's data
         base = {k: v for k, v in base.items() if k not in ("synthetic", "data")}
-    summary = run_recipe(merge_recipe(base, overrides), resume=resume, quiet=quiet)
-    info(f"best epoch {summary['best_epoch']}: {summary['best']} (log: {summary['log']})", quiet)
+    cfg = merge_recipe(base, overrides)
+    run_out = cfg.get("out")
+    source = str(recipe) if recipe is not None else str(cfg.get("data", {}).get("train"))
+    main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun rank 0 checks the folder
+    if resume is None and run_out and main_rank:
+        from attnviz.io.outdir import check_output_folder
+
+        check_output_folder(
+            run_out, command="train", source=source, overwrite=overwrite,
+            rerun_ok=False, owned=_TRAIN_FILES, flag_hint="--resume RUN/last.pt or --overwrite",
+        )  # fmt: skip
+    summary = run_recipe(cfg, resume=resume, quiet=quiet)
+    if run_out and main_rank:
+        from attnviz.io.outdir import record_output_folder
+
+        record_output_folder(run_out, command="train", source=source)
+    # the result, printed even with --quiet (which silences progress only)
+    info(f"best epoch {summary['best_epoch']}: {summary['best']} (log: {summary['log']})")
     if "export" in summary:
-        info(f"exported {summary['export']}", quiet)
+        info(f"exported {summary['export']}")

@@ -66,7 +66,8 @@ class VideoClipDataset(Dataset):
         missing = [it.key for it in videos.items if it.path is None]
         if missing:
             raise AttnvizError(
-                f"{videos.source}: no video folder given (--root), e.g. for {missing[0]!r}"
+                f"{videos.source}: no video folder given ({{root}}), e.g. for {missing[0]!r}",
+                params=("root",),
             )
         self.videos = videos
         self.frames = int(frames)

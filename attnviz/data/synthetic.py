@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attnviz.errors import AttnvizError
+from attnviz.errors import AttnvizError, ParameterError
 
 __all__ = [
     "COLOURS",
@@ -463,7 +463,7 @@ def generate_dataset(
     from attnviz.io.atomic import atomic_write_text
 
     if videos < 1:
-        raise AttnvizError(f"--videos must be >= 1, got {videos}")
+        raise ParameterError("videos", f"must be >= 1, got {videos}")
     fractions = parse_splits(splits)
     root = Path(out)
     try:
@@ -479,7 +479,9 @@ def generate_dataset(
         for s in specs
         if not (root / "videos" / f"{s.name}{ext}").is_file()
     ]
-    bar = tqdm(total=videos, initial=videos - len(todo), unit="video", disable=quiet, desc="synth")
+    bar = tqdm(
+        total=videos, initial=videos - len(todo), unit="video", disable=quiet or None, desc="synth"
+    )
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for _ in pool.map(_write_one, todo, chunksize=4):

@@ -30,7 +30,10 @@ Protocols (``protocol=``):
     minus a ground truth's gives ``0 / 0 = nan`` there, which sorts first and passes the
     threshold test: the detection takes that ground truth. attnviz reproduces this (it is the
     number the reference gives), counts such detections in ``EvalResult.extra
-    ["nan_tiou_matches"]`` and warns.
+    ["nan_tiou_matches"]`` and warns. ``ties="reversed"`` (what ``eval-anet`` uses) runs the
+    reference's own expressions, ``argsort()[::-1]``, with a stable sort instead: equal scores
+    rank the later detection (results order) first and equal tIoUs try the later ground truth
+    first, which is the order numpy 1.23 gives wherever it sorts by insertion (up to 16 items).
 
 Thresholds are used as given; :func:`attnviz.evaluate.params.parse_thresholds` turns the
 decimals a user writes (``0.3``) into the very doubles the official code compares with.
@@ -98,6 +101,9 @@ class ThumosParams:
         overlap (str): ``thumos`` (intersection over hull, intervals put in order) or ``iou``.
         strictly_greater (bool): a match needs overlap ``>`` threshold (else ``>=``).
         ap (str): ``precision_at_hits`` (2015 kit), ``11point`` (2014 kit) or ``all_points``.
+        ties (str): ``activitynet`` only: ``results`` (equal scores keep results order, equal
+            tIoUs try the earlier ground truth first) or ``reversed`` (the reference's
+            ``argsort()[::-1]`` made stable: the later detection / ground truth first).
     """
 
     protocol: str = "thumos14"
@@ -107,11 +113,18 @@ class ThumosParams:
     overlap: str = "thumos"
     strictly_greater: bool = True
     ap: str = "precision_at_hits"
+    ties: str = "results"
 
     @staticmethod
-    def for_protocol(protocol: str, tiou: Sequence[float] | str = DEFAULT_TIOU) -> ThumosParams:
+    def for_protocol(
+        protocol: str, tiou: Sequence[float] | str = DEFAULT_TIOU, ties: str = "results"
+    ) -> ThumosParams:
         """The constants of a named protocol with thresholds ``tiou`` (floats or a string such
-        as ``"0.1:0.7:0.1"``)."""
+        as ``"0.1:0.7:0.1"``); ``ties`` as the attribute (``activitynet`` only)."""
+        if ties not in ("results", "reversed"):
+            raise ValueError(f"ties must be 'results' or 'reversed', got {ties!r}")
+        if ties != "results" and protocol != "activitynet":
+            raise ValueError(f"ties={ties!r} is an option of the activitynet protocol only")
         thr = parse_thresholds(tiou if isinstance(tiou, str) else list(tiou))
         if protocol == "thumos14":
             return ThumosParams(protocol, thr)
@@ -126,6 +139,7 @@ class ThumosParams:
                 overlap="iou",
                 strictly_greater=False,
                 ap="all_points",
+                ties=ties,
             )
         raise ValueError(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
 
@@ -362,7 +376,9 @@ def _match_thumos_kit(prep: _Prepared, dsel: np.ndarray, gsel: np.ndarray, thr: 
     return status
 
 
-def _match_activitynet(prep: _Prepared, dsel: np.ndarray, gsel: np.ndarray, thr: np.ndarray):
+def _match_activitynet(
+    prep: _Prepared, dsel: np.ndarray, gsel: np.ndarray, thr: np.ndarray, reversed_ties: bool
+):
     """ActivityNet. Returns ``(status [T, len(dsel)], nan_matched [len(dsel)] bool)``."""
     t_count = len(thr)
     n = len(dsel)
@@ -415,11 +431,12 @@ def _match_activitynet(prep: _Prepared, dsel: np.ndarray, gsel: np.ndarray, thr:
     seen[jd] = True
     agents = np.flatnonzero(seen)
     prio = np.zeros(n, dtype=np.int64)
-    prio[agents[np.lexsort((prep.det_results[dsel[agents]], -prep.det_score[dsel[agents]]))]] = (
-        np.arange(len(agents))
-    )
+    sign = -1 if reversed_ties else 1
+    prio[
+        agents[np.lexsort((sign * prep.det_results[dsel[agents]], -prep.det_score[dsel[agents]]))]
+    ] = np.arange(len(agents))
     key = np.where(is_nan, np.inf, iou)
-    o = np.lexsort((ig, -key, prio[jd]))
+    o = np.lexsort((sign * ig, -key, prio[jd]))
     jd, ig, iou, is_nan = jd[o], ig[o], iou[o], is_nan[o]
     eligible = ~(iou[None, :] < thr[:, None])
     won = _serial_dictatorship(prio[jd], ig, len(agents), len(gsel), eligible)
@@ -474,9 +491,12 @@ def _match_prepared(
     srank, n_ranks = _dense_desc_rank(score)
     label = prep.det_label[dsel]
     if params.protocol == "activitynet":
-        status, nan_matched = _match_activitynet(prep, dsel, gsel, thr)
-        # final ranking: class, descending score, results order
+        reversed_ties = params.ties == "reversed"
+        status, nan_matched = _match_activitynet(prep, dsel, gsel, thr, reversed_ties)
+        # final ranking: class, descending score, results order (or its reverse)
         minor, width = prep.det_results[dsel], np.int64(len(prep.det_results) + 1)
+        if reversed_ties:
+            minor = np.int64(len(prep.det_results)) - minor
     else:
         status = _match_thumos_kit(prep, dsel, gsel, thr)
         # final ranking: class, descending score, sorted video name, file order (stable sort)
@@ -591,6 +611,7 @@ def evaluate_thumos(
     protocol: str = "thumos14",
     tiou: Sequence[float] | str = DEFAULT_TIOU,
     keep_matches: bool = False,
+    ties: str = "results",
 ) -> EvalResult:
     """Temporal detection AP per class and threshold under ``protocol``.
 
@@ -602,13 +623,14 @@ def evaluate_thumos(
         tiou: thresholds (floats, or a string such as ``"0.1:0.5:0.1"``).
         keep_matches: store each class's :class:`ClassMatch` in ``extra["matches"]``
             (``{class_name: ClassMatch}``, for ``--compare`` and PR curves).
+        ties: ``activitynet`` only: ``results`` or ``reversed`` (:class:`ThumosParams`).
 
     Returns:
         EvalResult with ``ap [K, T]`` and ``mAP [T]`` (mean over the classes that have ground
         truth); ``extra`` has ``npos`` per class, the number of detections, of detections on
         unknown videos, and of ``nan`` tIoU matches.
     """
-    params = ThumosParams.for_protocol(protocol, tiou)
+    params = ThumosParams.for_protocol(protocol, tiou, ties=ties)
     prep = _prepare(gt, dets, params)
     warnings: list[str] = []
     if prep.unknown_videos:
@@ -648,6 +670,8 @@ def evaluate_thumos(
     m_ap = ap[evaluated].mean(axis=0) if evaluated.any() else np.zeros(len(params.tiou))
     extra: dict = {
         "npos": {gt.class_names[c]: int(npos[c]) for c in range(k)},
+        # classes without ground truth: AP 0 in ``ap`` but left out of the mAP
+        "not_scored": [gt.class_names[c] for c in range(k) if not evaluated[c]],
         "num_detections": len(dets),
         "unknown_videos": len(prep.unknown_videos),
         "unknown_detections": prep.n_unknown,

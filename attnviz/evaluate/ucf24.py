@@ -54,14 +54,20 @@ Ties (equal scores), the order used:
   score, then file order, as MATLAB's stable ``sort`` does.
 * ACT's 3D NMS: the earlier tube first.
 
-Each protocol is a per-class ``match`` (all thresholds in one vectorised pass) followed by
-``accumulate``; nothing is printed.
+Shape of the code (that of :mod:`attnviz.evaluate.thumos`): each protocol's constants sit in
+one frozen params object (:class:`FrameParams`, :class:`VideoParams`, ``for_protocol``) that
+the evaluation never mutates; :func:`match_frames` / :func:`match_tubes` mark one class's
+detections at every threshold in one vectorised pass (a :class:`Match`); :func:`accumulate`
+turns a match into AP; :func:`frame_map` / :func:`video_map` do every class, sharing the work
+that does not depend on the class. Nothing is printed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -77,6 +83,9 @@ __all__ = [
     "DEFAULT_IOU",
     "FRAME_PROTOCOLS",
     "VIDEO_PROTOCOLS",
+    "FrameParams",
+    "Match",
+    "VideoParams",
     "accumulate",
     "frame_map",
     "frame_status",
@@ -92,6 +101,132 @@ VIDEO_PROTOCOLS = ("act", "voc", "ucf24-matlab")
 COCO_MAX_DETS = 100
 COCO_AREA_MAX = 1e5**2  # area range "all" of COCOeval
 _ODM_MIN = np.finfo(np.float64).tiny  # sys.float_info.min, Object-Detection-Metrics' start
+
+
+@dataclass(frozen=True)
+class FrameParams:
+    """Constants of one frame-mAP protocol (never mutated by the evaluation).
+
+    Attributes:
+        protocol (str): ``act``, ``voc`` or ``coco``.
+        iou (tuple[float, ...]): thresholds, in the order asked for.
+        overlap (str): box IoU: ``plus_one`` (:func:`~attnviz.ops.boxes.iou_plus_one`),
+            ``odm`` (:func:`~attnviz.ops.boxes.iou_odm`) or ``coco``
+            (:func:`~attnviz.ops.boxes.iou_coco`).
+        rule (str): the greedy matching: ``first_ge`` (best still-unmatched, first among
+            equals, IoU >= t), ``best_any`` (best of all, a false positive if taken) or ``coco``
+            (best still-unmatched with IoU >= t, the last among equals).
+        ties (str): order of equal scores: ``file``, ``image_name`` (YOWO's image file names)
+            or ``image_id`` (COCO's image ids).
+        max_dets (int or None): detections kept per frame and class (COCO: 100).
+        ap (str): ``act`` (:func:`~attnviz.ops.ap.ap_act`), ``all_points``
+            (:func:`~attnviz.ops.ap.ap_all_points_sequential`) or ``coco_101``.
+        skip_empty (bool): classes without ground truth are left out of the mAP (else AP 0).
+    """
+
+    protocol: str = "act"
+    iou: tuple[float, ...] = DEFAULT_IOU
+    overlap: str = "plus_one"
+    rule: str = "first_ge"
+    ties: str = "file"
+    max_dets: int | None = None
+    ap: str = "act"
+    skip_empty: bool = False
+
+    @staticmethod
+    def for_protocol(protocol: str, iou: Sequence[float] | str = DEFAULT_IOU) -> FrameParams:
+        """The constants of a named frame protocol with thresholds ``iou`` (floats or a string
+        such as ``"0.1:0.5:0.1"``)."""
+        if protocol not in FRAME_PROTOCOLS:
+            raise ValueError(f"unknown frame protocol {protocol!r}: expected {FRAME_PROTOCOLS}")
+        thr = tuple(float(t) for t in _thresholds(iou))
+        if protocol == "voc":
+            return FrameParams(
+                protocol, thr, overlap="odm", rule="best_any", ties="image_name",
+                ap="all_points", skip_empty=True,
+            )  # fmt: skip
+        if protocol == "coco":
+            return FrameParams(
+                protocol, thr, overlap="coco", rule="coco", ties="image_id",
+                max_dets=COCO_MAX_DETS, ap="coco_101", skip_empty=True,
+            )  # fmt: skip
+        return FrameParams(protocol, thr)
+
+
+@dataclass(frozen=True)
+class VideoParams:
+    """Constants of one video-mAP protocol (never mutated by the evaluation).
+
+    Attributes:
+        protocol (str): ``act``, ``voc`` or ``ucf24-matlab``.
+        iou (tuple[float, ...]): thresholds, in the order asked for.
+        tube_nms (float or None): overlap of the 3D NMS per video and class run first
+            (``act`` only; ``None``: none).
+        overlap (str): the spatio-temporal IoU convention of
+            :func:`~attnviz.ops.tubes.tube_iou_pairs` (``act``, ``yowo``, ``matlab``).
+        rule (str): ``first_ge`` (IoU >= t) or ``first_gt`` (IoU > t); the best still-unmatched
+            ground-truth tube, the first among equals.
+        ties (str): order of equal scores: ``file``, or ``matlab`` (single-precision score, then
+            split order of the video, then the double score, then file order).
+        ap (str): ``act``, ``yowo`` (:func:`~attnviz.ops.ap.ap_yowo_video`) or ``all_points``
+            (``xVOCap``; no detection or no ground truth: 0).
+    """
+
+    protocol: str = "act"
+    iou: tuple[float, ...] = DEFAULT_IOU
+    tube_nms: float | None = 0.3
+    overlap: str = "act"
+    rule: str = "first_ge"
+    ties: str = "file"
+    ap: str = "act"
+
+    @staticmethod
+    def for_protocol(
+        protocol: str, iou: Sequence[float] | str = DEFAULT_IOU, tube_nms: float | None = 0.3
+    ) -> VideoParams:
+        """The constants of a named video protocol with thresholds ``iou``; ``tube_nms`` is
+        ACT's NMS overlap (ignored by the other protocols)."""
+        if protocol not in VIDEO_PROTOCOLS:
+            raise ValueError(f"unknown video protocol {protocol!r}: expected {VIDEO_PROTOCOLS}")
+        thr = tuple(float(t) for t in _thresholds(iou))
+        if protocol == "voc":
+            return VideoParams(protocol, thr, None, overlap="yowo", ap="yowo")
+        if protocol == "ucf24-matlab":
+            return VideoParams(
+                protocol, thr, None, overlap="matlab", rule="first_gt", ties="matlab",
+                ap="all_points",
+            )  # fmt: skip
+        return VideoParams(protocol, thr, tube_nms)
+
+
+class Match(NamedTuple):
+    """Matching of one class's detections (or tubes) at every threshold.
+
+    Attributes:
+        order (ndarray[D] int64): indices into the detections (file order) that the protocol
+            ranks, in its ranked order (``coco``: without those beyond 100 per frame, and
+            without those COCO ignores for their area at every threshold; ``act`` video: after
+            the 3D NMS).
+        tp (ndarray[T, D] bool): true positive at each threshold (every other detection in
+            ``order`` is a false positive).
+        npos (int): ground-truth boxes (frame) or tubes (video) of the class in the split.
+    """
+
+    order: np.ndarray
+    tp: np.ndarray
+    npos: int
+
+
+def _frame_params(protocol: str | FrameParams) -> FrameParams:
+    if isinstance(protocol, FrameParams):
+        return protocol
+    return FrameParams.for_protocol(protocol)
+
+
+def _video_params(protocol: str | VideoParams, tube_nms: float | None = 0.3) -> VideoParams:
+    if isinstance(protocol, VideoParams):
+        return protocol
+    return VideoParams.for_protocol(protocol, DEFAULT_IOU, tube_nms)
 
 
 # --------------------------------------------------------------------------- greedy matching
@@ -265,30 +400,32 @@ def match_frames(
     dets: FrameDetections,
     label: int,
     thr: np.ndarray | Sequence[float],
-    protocol: str = "act",
+    protocol: str | FrameParams = "act",
     split: str | Sequence[str] = "test",
-    *,
-    _index: _FrameIndex | None = None,
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> Match:
     """Mark the detections of class ``label`` true or false positive at every threshold.
 
     Args:
         gt: the ground truth; ``split`` names the videos scored (or is the list of them).
         dets: all detections (other classes are ignored here).
         thr (ndarray[T]): IoU thresholds.
-        protocol: ``act``, ``voc`` or ``coco``.
+        protocol: ``act``, ``voc`` or ``coco``, or a :class:`FrameParams`.
 
     Returns:
-        ``(order, tp, npos)``: ``order [D]`` the detections the protocol counts, in its ranked
-        order (for ``coco`` without those beyond 100 per frame, and without those COCO ignores
-        for their area at every threshold); ``tp [T, D]`` bool (every other detection in
-        ``order`` is a false positive); ``npos`` the ground-truth boxes of the class.
+        Match: the detections the protocol counts in its ranked order, ``tp [T, D]`` and the
+        ground-truth boxes of the class.
     """
-    order, tp, ignore, npos = _match_frames(gt, dets, label, thr, protocol, split, _index)
+    params = _frame_params(protocol)
+    thr = np.asarray(thr, dtype=np.float64).reshape(-1)
+    if not isinstance(split, str):
+        gt = dataclasses.replace(gt, test_videos=tuple(split))
+        split = "test"
+    index = _frame_index(gt, dets, split, params.ties == "image_name")
+    order, tp, ignore, npos = _match_frames(index, dets, label, thr, params)
     if ignore is not None:
         drop = ignore.all(axis=0)
         order, tp = order[~drop], tp[:, ~drop]
-    return order, tp, npos
+    return Match(order, tp, npos)
 
 
 def _group_gt(
@@ -318,19 +455,9 @@ def _group_gt(
     return slot, np.where(has, pos_c, -1)
 
 
-def _match_frames(gt, dets, label, thr, protocol, split, index):
-    """:func:`match_frames` plus COCO's per-threshold ignore mask ``[T, D]`` (or None)."""
-    if protocol not in FRAME_PROTOCOLS:
-        raise ValueError(f"unknown frame protocol {protocol!r}: expected {FRAME_PROTOCOLS}")
-    thr = np.asarray(thr, dtype=np.float64).reshape(-1)
-    if index is None:
-        if not isinstance(split, str):
-            import dataclasses
-
-            gt = dataclasses.replace(gt, test_videos=tuple(split))
-            split = "test"
-        index = _frame_index(gt, dets, split, protocol == "voc")
-    ix = index
+def _match_frames(ix: _FrameIndex, dets, label: int, thr: np.ndarray, params: FrameParams):
+    """:func:`match_frames` on a prepared index, plus COCO's per-threshold ignore mask
+    ``[T, D]`` (or None)."""
     gsel = np.flatnonzero(ix.gt_label == label)
     npos = len(gsel)
     if 0 <= label < len(ix.label_start) - 1:
@@ -338,20 +465,21 @@ def _match_frames(gt, dets, label, thr, protocol, split, index):
     else:
         sel = np.flatnonzero(dets.label == label)
     score = dets.score[sel]
-    if protocol == "act":
+    if params.ties == "file":
         order = sel[_rank(score)]
-    elif protocol == "voc":
+    elif params.ties == "image_name":
         order = sel[_rank(score, ix.det_voc_rank[sel])]
     else:
         order = sel[_rank(score, ix.det_key[sel])]
-        # COCO: the 100 best detections of each frame and class, with ground truth there or not
+    if params.max_dets is not None:
+        # COCO: the best detections of each frame and class, with ground truth there or not
         dk = ix.det_key[order]
         by_key = np.argsort(dk, kind="stable")
         ks = dk[by_key]
         first = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]]) if len(ks) else ks
         rank_in_key = np.empty(len(order), dtype=np.int64)
         rank_in_key[by_key] = np.arange(len(ks)) - np.repeat(first, np.diff(np.r_[first, len(ks)]))
-        order = order[rank_in_key < COCO_MAX_DETS]
+        order = order[rank_in_key < params.max_dets]
     # ground truth of the class grouped by key (frame), in annotation order
     slot, group = _group_gt(gsel, ix.gt_key[gsel], ix.det_key[order])
     iou = np.full((len(order), slot.shape[1]), -np.inf)
@@ -361,16 +489,15 @@ def _match_frames(gt, dets, label, thr, protocol, split, index):
         ok = gi >= 0
         gb = ix.gt_box[np.where(ok, gi, 0)]
         db = dets.boxes[order[hi]][:, None, :]
-        if protocol == "act":
+        if params.overlap == "plus_one":
             val = iou_plus_one(gb, db)
-        elif protocol == "voc":
+        elif params.overlap == "odm":
             val = iou_odm(db, gb)
         else:
             val = iou_coco(xyxy_to_xywh(db), xyxy_to_xywh(gb))
         iou[hi] = np.where(ok, val, -np.inf)
-    rule = {"act": "first_ge", "voc": "best_any", "coco": "coco"}[protocol]
-    tp = _greedy(group, iou, thr, rule)
-    if protocol != "coco":
+    tp = _greedy(group, iou, thr, params.rule)
+    if params.overlap != "coco":
         return order, tp, None, npos
     b = dets.boxes[order]
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
@@ -378,8 +505,8 @@ def _match_frames(gt, dets, label, thr, protocol, split, index):
     return order, tp, outside[None, :] & ~tp, npos
 
 
-def _frame_ap(protocol: str, tp: np.ndarray, npos: int, ignore=None) -> np.ndarray:
-    """AP per threshold from ``tp [T, D]`` (rank order) under ``protocol``; ``ignore [T, D]``
+def _frame_ap(params: FrameParams, tp: np.ndarray, npos: int, ignore=None) -> np.ndarray:
+    """AP per threshold from ``tp [T, D]`` (rank order) under ``params``; ``ignore [T, D]``
     marks detections that count as neither (COCO's area range)."""
     t = tp.shape[0]
     ap = np.zeros(t)
@@ -388,11 +515,11 @@ def _frame_ap(protocol: str, tp: np.ndarray, npos: int, ignore=None) -> np.ndarr
         row_fp = ~tp[i]
         if ignore is not None:
             row_fp = row_fp & ~ignore[i]
-        if protocol == "act":
+        if params.ap == "act":
             ap[i] = ap_act(row_tp, npos)
         elif npos == 0:
             ap[i] = 0.0
-        elif protocol == "voc":
+        elif params.ap == "all_points":
             tps = np.cumsum(row_tp).astype(np.float64)
             fps = np.cumsum(row_fp).astype(np.float64)
             ap[i] = ap_all_points_sequential(tps / npos, tps / (fps + tps)) if len(tps) else 0.0
@@ -425,10 +552,9 @@ def frame_map(
     Returns:
         :class:`~attnviz.types.EvalResult` with ``ap [K, T]`` and ``mAP [T]``.
     """
-    if protocol not in FRAME_PROTOCOLS:
-        raise ValueError(f"unknown frame protocol {protocol!r}: expected {FRAME_PROTOCOLS}")
-    thr = _thresholds(iou)
-    index = _frame_index(gt, dets, split, protocol == "voc")
+    params = FrameParams.for_protocol(protocol, iou)
+    thr = np.asarray(params.iou, dtype=np.float64)
+    index = _frame_index(gt, dets, split, params.ties == "image_name")
     k = len(gt.labels)
     b = dets.boxes
     broken = ~(np.isfinite(b).all(axis=1) & np.isfinite(dets.score))
@@ -454,32 +580,37 @@ def frame_map(
     if len(dets) == 0:
         warnings.append("the detection file holds no detection: every AP is 0")
     for c in range(k):
-        _, tp, ignore, n = _match_frames(gt, dets, c, thr, protocol, split, index)
+        _, tp, ignore, n = _match_frames(index, dets, c, thr, params)
         npos[c], ndet[c] = n, tp.shape[1]
         tp_count[c] = tp.sum(axis=1)
-        ap[c] = _frame_ap(protocol, tp, n, ignore)
-    return _result("frame", protocol, thr, gt, ap, npos, ndet, tp_count, warnings)
+        ap[c] = _frame_ap(params, tp, n, ignore)
+    return _result("frame", params, thr, gt, ap, npos, ndet, tp_count, warnings)
 
 
-def accumulate(metric: str, protocol: str, tp: np.ndarray, npos: int) -> np.ndarray:
-    """AP per threshold of one class from the ``tp [T, D]`` (ranked order) that
-    :func:`match_frames` (``metric="frame"``) or :func:`match_tubes` (``"video"``) gave, under
-    the AP rule of ``protocol``.
+def accumulate(
+    metric: str, protocol: str | FrameParams | VideoParams, tp: np.ndarray, npos: int
+) -> np.ndarray:
+    """AP per threshold of one class from the ``tp [T, D]`` (ranked order) of the
+    :class:`Match` that :func:`match_frames` (``metric="frame"``) or :func:`match_tubes`
+    (``"video"``) gave, under the AP rule of ``protocol`` (a name or a params object).
 
     Returns:
         ndarray[T] float64 in [0, 1].
     """
     tp = np.asarray(tp, dtype=bool)
     if metric == "frame":
-        return _frame_ap(protocol, tp, npos)
+        return _frame_ap(_frame_params(protocol), tp, npos)  # type: ignore[arg-type]
     if metric == "video":
-        return _video_ap(protocol, tp, npos)
+        return _video_ap(_video_params(protocol), tp, npos)  # type: ignore[arg-type]
     raise ValueError(f"metric must be frame or video, got {metric!r}")
 
 
-def _result(metric, protocol, thr, gt, ap, npos, ndet, tp_count, warnings, params=None):
+def _result(
+    metric, p: FrameParams | VideoParams, thr, gt, ap, npos, ndet, tp_count, warnings, info=None
+):
+    protocol = p.protocol
     present = npos > 0
-    skip_empty = metric == "frame" and protocol in ("voc", "coco")
+    skip_empty = isinstance(p, FrameParams) and p.skip_empty
     if not present.all():
         names = [gt.labels[c] for c in np.flatnonzero(~present)]
         how = (
@@ -499,10 +630,12 @@ def _result(metric, protocol, thr, gt, ap, npos, ndet, tp_count, warnings, param
         class_names=tuple(gt.labels),
         ap=ap,
         mAP=m_ap,
-        params={"protocol": protocol, **(params or {})},
+        params={"protocol": protocol, **(info or {})},
         warnings=tuple(warnings),
         extra={
             "npos": {gt.labels[c]: int(npos[c]) for c in range(len(npos))},
+            # classes without ground truth left out of the mAP (voc / coco frame-mAP only)
+            "not_scored": [gt.labels[c] for c in np.flatnonzero(~rows)],
             "detections": {gt.labels[c]: int(ndet[c]) for c in range(len(ndet))},
             "tp": {gt.labels[c]: [int(x) for x in tp_count[c]] for c in range(len(npos))},
         },
@@ -553,12 +686,15 @@ def _tube_index(gt: SpatialGroundTruth, tubes: Sequence[Tube], split: str) -> _T
     )
 
 
-def _act_nms(ix: _TubeIndex, tubes: Sequence[Tube], overlap: float) -> np.ndarray:
-    """Indices of the tubes ACT's per-video, per-class 3D NMS keeps (ascending)."""
+def _kept_tubes(ix: _TubeIndex, tubes: Sequence[Tube], params: VideoParams) -> np.ndarray:
+    """Indices of the tubes the protocol ranks (ascending): those ACT's per-video, per-class 3D
+    NMS keeps, or all of them."""
+    if params.tube_nms is None:
+        return np.arange(len(tubes))
     if len(tubes) == 0:
         return np.zeros(0, dtype=np.int64)
     groups = ix.det_video * (int(ix.det_label.max()) + 1) + ix.det_label
-    return nms_tubes_grouped(ix.det_packed, ix.det_score, groups, overlap)
+    return nms_tubes_grouped(ix.det_packed, ix.det_score, groups, params.tube_nms)
 
 
 def match_tubes(
@@ -566,32 +702,35 @@ def match_tubes(
     tubes: Sequence[Tube],
     label: int,
     thr: np.ndarray | Sequence[float],
-    protocol: str = "act",
+    protocol: str | VideoParams = "act",
     split: str = "test",
     *,
     tube_nms: float | None = 0.3,
-    _index: _TubeIndex | None = None,
-    _kept: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> Match:
     """Mark the tubes of class ``label`` true or false positive at every threshold.
 
+    Args:
+        protocol: ``act``, ``voc`` or ``ucf24-matlab``, or a :class:`VideoParams` (then
+            ``tube_nms`` is its own).
+        tube_nms: ACT's 3D NMS overlap (``act`` only); ``None`` skips it.
+
     Returns:
-        ``(order, tp, npos)``: the tubes the protocol ranks (after ACT's NMS), in its order;
-        ``tp [T, D]`` bool; ``npos`` the ground-truth tubes of the class in the split.
+        Match: the tubes the protocol ranks (after ACT's NMS), in its order; ``tp [T, D]``;
+        the ground-truth tubes of the class in the split.
     """
-    if protocol not in VIDEO_PROTOCOLS:
-        raise ValueError(f"unknown video protocol {protocol!r}: expected {VIDEO_PROTOCOLS}")
+    params = _video_params(protocol, tube_nms)
     thr = np.asarray(thr, dtype=np.float64).reshape(-1)
-    ix = _index if _index is not None else _tube_index(gt, tubes, split)
-    if _kept is None:
-        _kept = (
-            _act_nms(ix, tubes, tube_nms)
-            if protocol == "act" and tube_nms is not None
-            else np.arange(len(tubes))
-        )
-    sel = _kept[ix.det_label[_kept] == label]
+    ix = _tube_index(gt, tubes, split)
+    return Match(*_match_tubes(ix, _kept_tubes(ix, tubes, params), label, thr, params))
+
+
+def _match_tubes(
+    ix: _TubeIndex, kept: np.ndarray, label: int, thr: np.ndarray, params: VideoParams
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`match_tubes` on a prepared index and the tubes ``kept`` by the NMS."""
+    sel = kept[ix.det_label[kept] == label]
     score = ix.det_score[sel]
-    if protocol == "ucf24-matlab":
+    if params.ties == "matlab":
         order = sel[_rank(score.astype(np.float32), ix.det_video[sel], -score)]
     else:
         order = sel[_rank(score)]
@@ -605,22 +744,20 @@ def match_tubes(
         gi = slot[group[hi]]
         ok = gi >= 0
         r, c = np.nonzero(ok)
-        conv = {"act": "act", "voc": "yowo", "ucf24-matlab": "matlab"}[protocol]
-        vals = tube_iou_pairs(ix.gt_packed, ix.det_packed, gi[r, c], order[hi[r]], conv)
+        vals = tube_iou_pairs(ix.gt_packed, ix.det_packed, gi[r, c], order[hi[r]], params.overlap)
         sub = np.full(gi.shape, -np.inf)
         sub[r, c] = vals
         iou[hi] = sub
-    rule = "first_gt" if protocol == "ucf24-matlab" else "first_ge"
-    tp = _greedy(group, iou, thr, rule)
+    tp = _greedy(group, iou, thr, params.rule)
     return order, tp, npos
 
 
-def _video_ap(protocol: str, tp: np.ndarray, npos: int) -> np.ndarray:
+def _video_ap(params: VideoParams, tp: np.ndarray, npos: int) -> np.ndarray:
     ap = np.zeros(tp.shape[0])
     for i in range(tp.shape[0]):
-        if protocol == "act":
+        if params.ap == "act":
             ap[i] = ap_act(tp[i], npos)
-        elif protocol == "voc":
+        elif params.ap == "yowo":
             ap[i] = ap_yowo_video(tp[i], npos)
         elif npos > 0 and tp.shape[1]:
             tps = np.cumsum(tp[i]).astype(np.float64)
@@ -649,20 +786,15 @@ def video_map(
         iou: thresholds.
         tube_nms: ACT's 3D NMS overlap (``act`` only); ``None`` skips it.
     """
-    if protocol not in VIDEO_PROTOCOLS:
-        raise ValueError(f"unknown video protocol {protocol!r}: expected {VIDEO_PROTOCOLS}")
-    thr = _thresholds(iou)
+    params = VideoParams.for_protocol(protocol, iou, tube_nms)
+    thr = np.asarray(params.iou, dtype=np.float64)
     tubes = list(tubes)
     k = len(gt.labels)
     for i, t in enumerate(tubes):
         if not 0 <= int(t.label) < k:
             raise InputError(f'tubes, tube {i}, field "class": label {t.label} outside 0..{k - 1}')
     ix = _tube_index(gt, tubes, split)
-    kept = (
-        _act_nms(ix, tubes, tube_nms)
-        if protocol == "act" and tube_nms is not None
-        else np.arange(len(tubes))
-    )
+    kept = _kept_tubes(ix, tubes, params)
     ap = np.zeros((k, len(thr)))
     npos = np.zeros(k, dtype=np.int64)
     ndet = np.zeros(k, dtype=np.int64)
@@ -671,14 +803,14 @@ def video_map(
     if not tubes:
         warnings.append("the tube file holds no tube: every AP is 0")
     for c in range(k):
-        _, tp, n = match_tubes(gt, tubes, c, thr, protocol, split, _index=ix, _kept=kept)
+        _, tp, n = _match_tubes(ix, kept, c, thr, params)
         npos[c], ndet[c] = n, tp.shape[1]
         tp_count[c] = tp.sum(axis=1)
-        ap[c] = _video_ap(protocol, tp, n)
-    params = {"tube_nms": tube_nms if protocol == "act" else None}
-    if protocol == "act" and tube_nms is not None:
-        params["kept_after_nms"] = int(len(kept))
-    return _result("video", protocol, thr, gt, ap, npos, ndet, tp_count, warnings, params)
+        ap[c] = _video_ap(params, tp, n)
+    info: dict = {"tube_nms": params.tube_nms}
+    if params.tube_nms is not None:
+        info["kept_after_nms"] = int(len(kept))
+    return _result("video", params, thr, gt, ap, npos, ndet, tp_count, warnings, info)
 
 
 def frame_status(
@@ -691,11 +823,12 @@ def frame_status(
 ) -> np.ndarray:
     """``[T, N]`` bool: detection ``i`` (file order) is a true positive at threshold ``t`` under
     ``protocol`` (for comparing protocols detection by detection)."""
-    thr = _thresholds(iou)
-    index = _frame_index(gt, dets, split, protocol == "voc")
+    params = FrameParams.for_protocol(protocol, iou)
+    thr = np.asarray(params.iou, dtype=np.float64)
+    index = _frame_index(gt, dets, split, params.ties == "image_name")
     out = np.zeros((len(thr), len(dets)), dtype=bool)
     for c in range(len(gt.labels)):
-        order, tp, _, _ = _match_frames(gt, dets, c, thr, protocol, split, index)
+        order, tp, _, _ = _match_frames(index, dets, c, thr, params)
         out[:, order] = tp
     return out
 
@@ -711,16 +844,13 @@ def tube_status(
 ) -> np.ndarray:
     """``[T, N]`` bool: tube ``i`` (file order) is a true positive at threshold ``t`` (a tube
     ACT's NMS removes is not)."""
-    thr = _thresholds(iou)
+    params = VideoParams.for_protocol(protocol, iou, tube_nms)
+    thr = np.asarray(params.iou, dtype=np.float64)
     tubes = list(tubes)
     ix = _tube_index(gt, tubes, split)
-    kept = (
-        _act_nms(ix, tubes, tube_nms)
-        if protocol == "act" and tube_nms is not None
-        else np.arange(len(tubes))
-    )
+    kept = _kept_tubes(ix, tubes, params)
     out = np.zeros((len(thr), len(tubes)), dtype=bool)
     for c in range(len(gt.labels)):
-        order, tp, _ = match_tubes(gt, tubes, c, thr, protocol, split, _index=ix, _kept=kept)
+        order, tp, _ = _match_tubes(ix, kept, c, thr, params)
         out[:, order] = tp
     return out

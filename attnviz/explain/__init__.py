@@ -2,7 +2,7 @@
 :class:`~attnviz.types.AttentionOutput`, so that ``localize``, the evaluators, the metrics and
 the renderers take any of them unchanged.
 
-Methods (captum does the attribution): ``attention`` (intrinsic), ``gradcam`` (layer Grad-CAM on
+Methods: ``attention`` (intrinsic), ``gradcam`` (layer Grad-CAM on
 the backbone's last block), ``occlusion`` (frames and feature cells replaced by a baseline),
 ``ig`` (integrated gradients reduced to the feature grid). See :mod:`attnviz.explain.methods`.
 """

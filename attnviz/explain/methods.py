@@ -7,22 +7,28 @@ grid and a per-frame importance ``[n]``.
     (per-frame importance by :func:`attnviz.localize.frame_importance`, default the mean over
     steps).
 ``gradcam``
-    Layer Grad-CAM (captum ``LayerGradCam``) on the output of the backbone's last block, per
-    frame: the target's logit differentiated with respect to each frame's feature map, gradients
-    averaged over the grid as channel weights, weighted channel sum, ReLU. Importance of a frame:
-    the sum of its Grad-CAM over the grid.
+    Layer Grad-CAM on the output of the backbone's last block, per frame: the target's logit
+    differentiated with respect to each frame's feature map, gradients averaged over the grid
+    as channel weights, weighted channel sum, ReLU (what captum's ``LayerGradCam`` computes).
+    Importance of a frame: the sum of its Grad-CAM over the grid.
 ``occlusion``
-    captum ``Occlusion`` on the features: temporal importance is the drop of the target's
-    probability when ``window`` consecutive frames are replaced by their baselines (averaged over
-    the windows covering a frame; ``window=1`` drops one frame at a time); the spatial map is the
-    drop when one feature cell is replaced in a block of ``spatial_window`` frames.
+    Occlusion on the features, with the rules of captum's ``Occlusion``: temporal importance is
+    the drop of the target's probability when ``window`` consecutive frames are replaced by
+    their baselines (averaged over the windows covering a frame; ``window=1`` drops one frame at
+    a time); the spatial map is the drop when one feature cell is replaced in a block of
+    ``spatial_window`` frames.
 ``ig``
-    captum ``IntegratedGradients`` of the target's logit from the baseline clip to the clip,
-    either on the features (``space="features"``, default: the same as captum's
-    ``LayerIntegratedGradients`` on the backbone's last block) or on the pixels
-    (``space="pixels"``, sum-pooled onto the feature grid); attributions summed over channels.
-    Importance of a frame: the sum of its attributions (signed; by completeness the importances
-    add up to the logit's change from the baseline clip).
+    Integrated gradients of the target's logit from the baseline clip to the clip (the
+    Gauss-Legendre rule of captum's ``IntegratedGradients``), either on the features
+    (``space="features"``, default: the same as captum's ``LayerIntegratedGradients`` on the
+    backbone's last block) or on the pixels (``space="pixels"``, sum-pooled onto the feature
+    grid); attributions summed over channels. Importance of a frame: the sum of its
+    attributions (signed; by completeness the importances add up to the logit's change from
+    the baseline clip).
+
+Perturbed and interpolated clips are built here on the clip's shared features and evaluated
+``batch`` at a time (captum would build each one in Python); the tests compare every map with
+captum's on the same model.
 
 Post-hoc spatial maps keep their positive part and are divided by the clip's maximum (so that
 frames with little evidence stay dark and the paper's 0.5 threshold means "half the strongest
@@ -141,30 +147,49 @@ class AttentionExplainer(Explainer):
 
 
 class GradCAMExplainer(Explainer):
-    """Layer Grad-CAM on the output of the backbone's last block, per frame."""
+    """Layer Grad-CAM on the output of the backbone's last block (the clip's features), per
+    frame."""
 
     name = "gradcam"
 
-    def __init__(self, model: nn.Module, *, batch: int = 16) -> None:
-        super().__init__(model, batch=batch)
-        from captum.attr import LayerGradCam  # imported here, not in the timed call
-
-        self._cls = LayerGradCam
-
     def attribute(self, clip: Clip) -> tuple[torch.Tensor, torch.Tensor]:
-        probe = nn.Identity()  # stands for the last block: its output is the features
-
-        def forward(feats: torch.Tensor) -> torch.Tensor:
-            return self.model.head(probe(feats)[None]).logits
-
-        cam = self._cls(forward, probe).attribute(
-            clip.features, target=clip.target, relu_attributions=True
-        )[:, 0]
+        feats = clip.features.detach().requires_grad_(True)
+        with torch.enable_grad():
+            logit = self.model.head(feats[None]).logits[0, clip.target]
+            (grad,) = torch.autograd.grad(logit, feats)
+        weights = grad.mean(dim=(2, 3), keepdim=True)  # [n, C, 1, 1]
+        cam = (weights * feats.detach()).sum(dim=1).clamp(min=0)  # [n, h, w]
         return cam, cam.sum(dim=(1, 2))
 
 
+def _frame_split(model: nn.Module):
+    """``(terms, rest, splice)``: the model's head cut into what it computes for each frame
+    alone (``terms(features [B, T, C, h, w])``, a tuple of ``[B, T, ...]`` tensors or None), the
+    rest (``rest(terms) -> logits``) and ``splice(base, part, start)`` (one clip's terms with
+    frames from ``start`` on replaced by ``part``'s, see
+    :meth:`~attnviz.models.Recognizer.splice_terms`). A model without :meth:`frame_terms` gives
+    its features as the only term and its whole head as the rest."""
+    if all(hasattr(model, a) for a in ("frame_terms", "head_from_terms", "splice_terms")):
+        return model.frame_terms, lambda t: model.head_from_terms(t).logits, model.splice_terms
+
+    def splice(base: tuple, part: tuple, start: int) -> tuple:
+        (b,), (p,) = base, part
+        e = b.expand(len(p), *b.shape[1:])
+        return (torch.cat([e[:, :start], p, e[:, start + p.shape[1] :]], dim=1),)
+
+    return (lambda f: (f,)), (lambda t: model.head(t[0]).logits), splice
+
+
 class OcclusionExplainer(Explainer):
-    """Occlusion of frames (temporal) and of feature cells in blocks of frames (spatial).
+    """Occlusion of frames (temporal) and of feature cells in blocks of frames (spatial), with
+    the rules of captum's ``Occlusion`` (a window's drop is given to every element it covers,
+    averaged over the windows that cover it; a last block shorter than ``spatial_window`` when
+    it does not divide n).
+
+    Occluded clips are built on the shared features and evaluated ``batch`` at a time; where the
+    model separates what its head computes for each frame alone (the paper's model:
+    :meth:`~attnviz.models.Recognizer.frame_terms`), only the occluded frames' terms are
+    recomputed and spliced into the intact clip's.
 
     Args:
         window: frames replaced together for temporal importance (stride 1).
@@ -182,36 +207,52 @@ class OcclusionExplainer(Explainer):
             raise AttnvizError(f"occlusion windows must be >= 1, got {window}, {spatial_window}")
         self.window = window
         self.spatial_window = spatial_window
-        from captum.attr import Occlusion
 
-        self._cls = Occlusion
+    def _probs(self, rest, terms: tuple, target: int) -> torch.Tensor:
+        return torch.softmax(rest(terms).float(), dim=1)[:, target]
 
+    @torch.no_grad()
     def attribute(self, clip: Clip) -> tuple[torch.Tensor, torch.Tensor]:
-        def forward(x: torch.Tensor) -> torch.Tensor:
-            return torch.softmax(self.model.head(x).logits.float(), dim=1)
-
         n, c, h, w = clip.features.shape
-        occ = self._cls(forward)
+        terms, rest, splice = _frame_split(self.model)
         x, base = clip.features[None], clip.baseline[None]
-        with torch.no_grad():
-            kt = min(self.window, n)
-            temporal = occ.attribute(
-                x,
-                sliding_window_shapes=(kt, c, h, w),
-                strides=(1, c, h, w),
-                baselines=base,
-                target=clip.target,
-                perturbations_per_eval=self.batch,
-            )[0, :, 0, 0, 0]
-            ks = min(self.spatial_window, n)
-            spatial = occ.attribute(
-                x,
-                sliding_window_shapes=(ks, c, 1, 1),
-                strides=(ks, c, 1, 1),
-                baselines=base,
-                target=clip.target,
-                perturbations_per_eval=self.batch,
-            )[0, :, 0]
+        full = terms(x)
+        p0 = self._probs(rest, full, clip.target)  # [1]
+        # temporal: windows of kt frames at every start, each frame replaced by its baseline
+        kt = min(self.window, n)
+        removed = terms(base)
+        starts = list(range(n - kt + 1))
+        drops = []
+        for i in range(0, len(starts), self.batch):
+            group = starts[i : i + self.batch]
+            keep = torch.ones(len(group), n, dtype=torch.bool, device=x.device)
+            for j, s in enumerate(group):
+                keep[j, s : s + kt] = False
+            mixed = tuple(
+                None if f is None else torch.where(_bcast(keep, f), f, r)
+                for f, r in zip(full, removed, strict=True)
+            )
+            mixed = type(full)(*mixed) if hasattr(full, "_fields") else mixed
+            drops.append(p0 - self._probs(rest, mixed, clip.target))
+        d = torch.cat(drops)  # [windows]
+        total = torch.zeros(n, device=x.device)
+        count = torch.zeros(n, device=x.device)
+        for s, v in zip(starts, d, strict=True):
+            total[s : s + kt] += v
+            count[s : s + kt] += 1
+        temporal = total / count
+        # spatial: one cell replaced on a block of ks frames; blocks at 0, ks, 2 ks, ...
+        ks = min(self.spatial_window, n)
+        spatial = torch.zeros(n, h, w, device=x.device)
+        cells = torch.eye(h * w, dtype=torch.bool, device=x.device).reshape(h * w, h, w)
+        for a in range(0, n, ks):
+            size = min(ks, n - a)
+            f_blk, b_blk = x[:, a : a + size], base[:, a : a + size]
+            for i in range(0, h * w, self.batch):
+                hit = cells[i : i + self.batch][:, None, None]  # [P, 1, 1, h, w]
+                part = terms(torch.where(hit, b_blk, f_blk))  # [P, size, ...]
+                p = self._probs(rest, splice(full, part, a), clip.target)
+                spatial[a : a + size].view(size, -1)[:, i : i + len(p)] = (p0 - p)[None]
         return spatial, temporal
 
     def __repr__(self) -> str:
@@ -221,11 +262,27 @@ class OcclusionExplainer(Explainer):
         )
 
 
+def _bcast(keep: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``keep [P, n]`` shaped to broadcast against ``like [1, n, ...]``."""
+    return keep.reshape(*keep.shape, *([1] * (like.ndim - 2)))
+
+
+def gauss_legendre(steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``alpha [steps]`` in (0, 1) and weights ``[steps]`` (summing to 1) of the
+    Gauss-Legendre rule on [0, 1] (captum's default rule for integrated gradients)."""
+    x, wts = np.polynomial.legendre.leggauss(steps)
+    return 0.5 * (1 + x), 0.5 * wts
+
+
 class IGExplainer(Explainer):
     """Integrated gradients from the baseline clip, reduced to the feature grid.
 
+    ``attr = (x - x0) * sum_k w_k grad f(x0 + alpha_k (x - x0))`` with the Gauss-Legendre
+    points and weights of :func:`gauss_legendre` (as captum's ``IntegratedGradients`` computes
+    it), the interpolated clips evaluated ``batch`` at a time (``batch // 8`` on pixels).
+
     Args:
-        steps: points of the path integral (Gauss-Legendre, captum's default rule).
+        steps: points of the path integral.
         space: ``features`` (default) or ``pixels`` (needs a clip prepared with
             ``keep_frames=True``; costs ``steps`` backbone passes forward and backward).
     """
@@ -244,41 +301,42 @@ class IGExplainer(Explainer):
             raise AttnvizError(f"integrated gradients steps must be >= 1, got {steps}")
         self.steps = steps
         self.space = space
-        from captum.attr import IntegratedGradients
 
-        self._cls = IntegratedGradients
+    def _integrate(self, forward, x: torch.Tensor, x0: torch.Tensor, batch: int) -> torch.Tensor:
+        """``(x - x0) * sum_k w_k d forward(x_k)[target] / d x_k`` for ``x [n, ...]``."""
+        alphas, wts = gauss_legendre(self.steps)
+        x, x0 = x.detach(), x0.detach()
+        diff = x - x0
+        total = torch.zeros_like(x)
+        for i in range(0, self.steps, batch):
+            a = torch.as_tensor(alphas[i : i + batch], dtype=x.dtype, device=x.device)
+            k = torch.as_tensor(wts[i : i + batch], dtype=x.dtype, device=x.device)
+            shape = (len(a),) + (1,) * x.ndim
+            xs = (x0[None] + a.reshape(shape) * diff[None]).requires_grad_(True)
+            with torch.enable_grad():
+                (grad,) = torch.autograd.grad(forward(xs).sum(), xs)
+            total += (grad * k.reshape(shape)).sum(dim=0)
+        return total * diff
 
     def attribute(self, clip: Clip) -> tuple[torch.Tensor, torch.Tensor]:
         h, w = clip.grid
+        k = clip.target
         if self.space == "features":
-
-            def forward(x: torch.Tensor) -> torch.Tensor:
-                return self.model.head(x).logits
-
-            attr = self._cls(forward).attribute(
-                clip.features[None],
-                baselines=clip.baseline[None],
-                target=clip.target,
-                n_steps=self.steps,
-                internal_batch_size=self.batch,
-            )[0]
+            attr = self._integrate(
+                lambda v: self.model.head(v).logits[:, k], clip.features, clip.baseline, self.batch
+            )
             grid = attr.sum(dim=1)
         else:
             if clip.frames is None or clip.baseline_frames is None:
                 raise AttnvizError(
                     "pixel-space integrated gradients need prepare_clip(keep_frames=True)"
                 )
-
-            def forward(x: torch.Tensor) -> torch.Tensor:
-                return self.model(x).logits
-
-            attr = self._cls(forward).attribute(
-                clip.frames[None],
-                baselines=clip.baseline_frames[None],
-                target=clip.target,
-                n_steps=self.steps,
-                internal_batch_size=max(1, self.batch // 8),
-            )[0]
+            attr = self._integrate(
+                lambda v: self.model(v).logits[:, k],
+                clip.frames,
+                clip.baseline_frames,
+                max(1, self.batch // 8),
+            )
             pix = attr.sum(dim=1, keepdim=True)  # [n, 1, S, S]
             area = pix.shape[-2] * pix.shape[-1] / float(h * w)
             grid = F.adaptive_avg_pool2d(pix, (h, w))[:, 0] * area

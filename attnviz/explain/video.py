@@ -216,7 +216,7 @@ def explain_video_methods(
         on_clip=on_clip,
         timings=timings,
     )
-    bar = tqdm(desc=vid, unit="frame", disable=quiet, leave=False)
+    bar = tqdm(desc=vid, unit="frame", disable=quiet or None, leave=False)
     try:
         if fps is None:
             if frames < 1:

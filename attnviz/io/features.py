@@ -145,7 +145,8 @@ def write_manifest(cache: str | os.PathLike[str], manifest: FeatureManifest) -> 
             ]
             raise AttnvizError(
                 f"{path}: the cache holds features made differently ({', '.join(diff)} differ); "
-                "use another --out folder"
+                "use another {out} folder",
+                params=("out",),
             )
         return
     root.mkdir(parents=True, exist_ok=True)

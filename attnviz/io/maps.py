@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attnviz.errors import AttnvizError, InputError
+from attnviz.errors import InputError
 from attnviz.io.atomic import atomic_path
 from attnviz.types import AttentionOutput
 
@@ -50,9 +50,9 @@ def load_attention(path: str | os.PathLike[str]) -> AttentionOutput:
         AttnvizError: the file is missing; InputError: it is not such a file (the message
         names the file and the field).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise AttnvizError(f"{p}: maps file not found")
+    from attnviz.io.paths import pick_file
+
+    p = pick_file(path, what="maps file", names=("maps.npz",), patterns=("*.npz",))
     try:
         z = np.load(p, allow_pickle=False)
         if not isinstance(z, np.lib.npyio.NpzFile):

@@ -635,9 +635,13 @@ def read_spatial_gt(path: str | os.PathLike[str]) -> SpatialGroundTruth:
         InputError: the file is not a supported layout, or a tube in it is broken (the message
             names the file, the video and the tube).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise AttnvizError(f"{p}: ground truth not found")
+    from attnviz.io.paths import pick_file
+
+    p = pick_file(
+        path, what="ground truth",
+        names=("pyannot.pkl", "pyannot.json", "finalAnnots.mat", "gt_tubes.json"),
+        patterns=("*.pkl", "*.mat", "*.zip"),
+    )  # fmt: skip
     suffixes = [s.lower() for s in p.suffixes if s.lower() != ".gz"]
     ext = suffixes[-1] if suffixes else ""
     if ext == ".mat":
@@ -671,7 +675,8 @@ def read_spatial_gt(path: str | os.PathLike[str]) -> SpatialGroundTruth:
     if "images" in data and "annotations" in data:
         raise InputError(
             f"{p}: this is COCO ground truth, which has no tubes; read the pyannot, ACT, "
-            ".mat or YOWO file it was written from (COCO results take it as --coco-gt)"
+            ".mat or YOWO file it was written from (COCO results take it as {coco_gt})",
+            params=("coco_gt",),
         )
     return _from_pyannot_db(data, None, None, None, str(p))
 

@@ -36,9 +36,9 @@ from pathlib import Path
 
 from attnviz.errors import AttnvizError, InputError
 from attnviz.io.textfiles import read_text
+from attnviz.io.video import VIDEO_SUFFIXES, find_video
 
 __all__ = [
-    "VIDEO_EXTENSIONS",
     "VideoItem",
     "VideoList",
     "looks_like_test_split",
@@ -51,8 +51,6 @@ __all__ = [
     "read_video_list",
     "resolve_video",
 ]
-
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mpeg", ".mpg", ".m4v")
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ class VideoList:
 
 def _strip_ext(name: str) -> str:
     p = Path(name)
-    return str(p.with_suffix("")) if p.suffix.lower() in VIDEO_EXTENSIONS else name
+    return str(p.with_suffix("")) if p.suffix.lower() in VIDEO_SUFFIXES else name
 
 
 def resolve_video(root: str | os.PathLike[str] | None, key: str, where: str) -> Path | None:
@@ -116,10 +114,9 @@ def resolve_video(root: str | os.PathLike[str] | None, key: str, where: str) -> 
     direct = base / key
     if direct.exists():
         return direct
-    for ext in VIDEO_EXTENSIONS:
-        cand = base / f"{key}{ext}"
-        if cand.is_file():
-            return cand
+    found = find_video(key, base, subfolders=("",))
+    if found is not None:
+        return found
     raise AttnvizError(f"{where}: video {key!r} not found under {base} (file or frame folder)")
 
 
@@ -393,6 +390,10 @@ def read_video_list(
     ``hmdb51`` (``spec`` the folder of split files), ``ucf24`` (the ground-truth file) or
     ``thumos14`` (the annotation folder; ``subset`` ``val`` for training, ``test``)."""
     if dataset == "csv":
+        from attnviz.io.paths import pick_file
+
+        if Path(spec).is_dir():  # a folder written by attnviz synth: its <subset>.csv
+            spec = pick_file(spec, what=f"{subset} list", names=(f"{subset}.csv",))
         return read_csv_list(spec, root=root, classes=classes)
     if dataset == "ucf101":
         return read_ucf101_split(spec, split=split, subset=subset, root=root)

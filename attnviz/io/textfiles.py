@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import zlib
 from pathlib import Path
@@ -36,8 +35,3 @@ def read_text(path: str | os.PathLike[str]) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not a UTF-8 text file (byte {exc.start})") from None
-
-
-def text_stream(path: str | os.PathLike[str]) -> io.StringIO:
-    """:func:`read_text` as a stream (for pandas)."""
-    return io.StringIO(read_text(path))

@@ -3,7 +3,9 @@
 Ground truth (:func:`read_thumos_gt`):
 
 * a folder of the official per-class files ``<Class>_<subset>.txt`` and
-  ``Ambiguous_<subset>.txt``, one instance per line ``video t_start t_end`` (seconds);
+  ``Ambiguous_<subset>.txt``, one instance per line ``video t_start t_end`` (seconds); each file
+  may also be ``<Class>_<subset>.txt.gz`` (the layout attnviz ships, see
+  :mod:`attnviz.io.datasets`);
 * the ActivityNet-style JSON (``{"database": {video: {"subset": ..., "annotations":
   [{"segment": [t0, t1], "label": name}]}}}``; segments may be strings);
 * the CSV layout of ``thumos14_test_groundtruth.csv`` (``video-name,t-init,t-end,...,label-idx``
@@ -12,7 +14,10 @@ Ground truth (:func:`read_thumos_gt`):
 Detections (:func:`read_detections`):
 
 * the official run-file format ``video t_start t_end class_id score`` (whitespace separated;
-  ``class_id`` is the id of the class list, the UCF101 id for THUMOS14);
+  ``class_id`` is the id of the class list, the UCF101 id for THUMOS14). A video name cannot
+  hold whitespace there, so :func:`write_run_file` writes whitespace and ``%`` in a name as
+  ``%XX`` (percent-encoding: ``tree clip (1)`` -> ``tree%20clip%20(1)``) and the reader decodes
+  every ``%XX`` of a name back (THUMOS14's own names hold neither);
 * ActivityNet results JSON ``{"results": {video: [{"segment": [s, e], "label": name or id,
   "score": x}]}}``;
 * CSV ``video,t_start,t_end,label,score`` (label = class name or id; a header row is optional,
@@ -42,6 +47,7 @@ from attnviz.types import TemporalDetections, TemporalGroundTruth
 
 __all__ = [
     "PRED_FORMATS",
+    "TEMPORAL_GT_FORMATS",
     "Detections",
     "default_class_list",
     "detection_format",
@@ -49,6 +55,7 @@ __all__ = [
     "read_detections",
     "read_thumos_gt",
     "write_run_file",
+    "write_thumos_gt",
 ]
 
 PRED_FORMATS = ("run", "json", "csv")
@@ -197,11 +204,19 @@ def _read_interval_file(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     return videos, _numbers(t1, "t_start", path, lines), _numbers(t2, "t_end", path, lines)
 
 
+def _class_file(folder: Path, stem: str) -> Path:
+    """``folder/stem.txt``, or its gzip-compressed ``stem.txt.gz`` where only that exists."""
+    path = folder / f"{stem}.txt"
+    gz = folder / f"{stem}.txt.gz"
+    return gz if not path.is_file() and gz.is_file() else path
+
+
 def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTruth:
-    if not list(folder.glob(f"*_{subset}.txt")):
+    if not any(folder.glob(f"*_{subset}.txt")) and not any(folder.glob(f"*_{subset}.txt.gz")):
         raise AttnvizError(
             f"{folder}: no ground-truth files '<Class>_{subset}.txt' in this folder "
-            "(is --subset right?)"
+            "(is {subset} right?)",
+            params=("subset",),
         )
     vids: list[str] = []
     starts: list[np.ndarray] = []
@@ -209,7 +224,7 @@ def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTrut
     labels: list[np.ndarray] = []
     all_videos: set[str] = set()
     for k, name in enumerate(names):
-        path = folder / f"{name}_{subset}.txt"
+        path = _class_file(folder, f"{name}_{subset}")
         if not path.is_file():
             raise AttnvizError(f"{path}: annotation file of class {name!r} not found")
         v, a, b = _read_interval_file(path)
@@ -221,23 +236,37 @@ def _gt_from_folder(folder: Path, subset: str, ids, names) -> TemporalGroundTrut
     # Ambiguous segments are optional (datasets other than THUMOS14 have none); the evaluator
     # warns when a protocol that uses them finds none.
     ambiguous: dict[str, list[tuple[float, float]]] = {}
-    amb_path = folder / f"Ambiguous_{subset}.txt"
+    amb_path = _class_file(folder, f"Ambiguous_{subset}")
     if amb_path.is_file():
         v, a, b = _read_interval_file(amb_path)
         for video, s, e in zip(v, a.tolist(), b.tolist(), strict=True):
             ambiguous.setdefault(video, []).append((s, e))
         all_videos.update(v)
+    return _by_class(
+        names, ids, vids, np.concatenate(starts), np.concatenate(ends), np.concatenate(labels),
+        ambiguous, all_videos, subset, folder,
+    )  # fmt: skip
+
+
+def _by_class(
+    names, ids, video, start, end, label, ambiguous, videos, subset, source
+) -> TemporalGroundTruth:
+    """The record of annotations ``(video, start, end, label)`` given in file order, grouped by
+    class (a stable sort on the label: per class, the file's order), and of the ``Ambiguous``
+    segments ``{video: [(start, end)]}``."""
+    label = np.asarray(label, dtype=np.int64)
+    order = np.argsort(label, kind="stable")
     return TemporalGroundTruth(
         class_names=names,
         class_ids=ids,
-        video=np.asarray(vids, dtype=object),
-        start=np.concatenate(starts),
-        end=np.concatenate(ends),
-        label=np.concatenate(labels),
+        video=np.asarray(video, dtype=object)[order],
+        start=np.asarray(start, dtype=np.float64)[order],
+        end=np.asarray(end, dtype=np.float64)[order],
+        label=label[order],
         ambiguous={k: np.asarray(v, dtype=np.float64) for k, v in ambiguous.items()},
-        videos=tuple(sorted(all_videos)),
+        videos=tuple(sorted(videos)),
         subset=subset,
-        source=str(folder),
+        source=str(source),
     )
 
 
@@ -285,20 +314,7 @@ def _gt_from_json(path: Path, subset: str, ids, names) -> TemporalGroundTruth:
             labels.append(index[label])
     if not videos:
         raise InputError(f"{path}: no video of subset {subset!r}")
-    # per class, annotation order = the file's order (stable sort on the label)
-    order = np.argsort(np.asarray(labels, dtype=np.int64), kind="stable")
-    return TemporalGroundTruth(
-        class_names=names,
-        class_ids=ids,
-        video=np.asarray(vids, dtype=object)[order],
-        start=np.asarray(starts, dtype=np.float64)[order],
-        end=np.asarray(ends, dtype=np.float64)[order],
-        label=np.asarray(labels, dtype=np.int64)[order],
-        ambiguous={k: np.asarray(v, dtype=np.float64) for k, v in ambiguous.items()},
-        videos=tuple(sorted(videos)),
-        subset=subset,
-        source=str(path),
-    )
+    return _by_class(names, ids, vids, starts, ends, labels, ambiguous, videos, subset, path)
 
 
 def _gt_from_csv(path: Path, subset: str, ids, names) -> TemporalGroundTruth:
@@ -333,20 +349,10 @@ def _gt_from_csv(path: Path, subset: str, ids, names) -> TemporalGroundTruth:
     for v, a, b in zip(video[amb].tolist(), s[amb].tolist(), e[amb].tolist(), strict=True):
         ambiguous.setdefault(v, []).append((a, b))
     keep = ~amb
-    labels = alpha[lab[keep]]
-    order = np.argsort(labels, kind="stable")
-    return TemporalGroundTruth(
-        class_names=names,
-        class_ids=ids,
-        video=video[keep][order],
-        start=s[keep][order],
-        end=e[keep][order],
-        label=labels[order],
-        ambiguous={k: np.asarray(v, dtype=np.float64) for k, v in ambiguous.items()},
-        videos=tuple(sorted(set(video.tolist()))),
-        subset=subset,
-        source=str(path),
-    )
+    return _by_class(
+        names, ids, video[keep], s[keep], e[keep], alpha[lab[keep]], ambiguous,
+        set(video.tolist()), subset, path,
+    )  # fmt: skip
 
 
 def read_thumos_gt(
@@ -391,6 +397,21 @@ def _empty(path) -> Detections:
     return Detections.from_arrays([], [], [], [], [], str(path))
 
 
+_ESCAPE = re.compile(r"[%\s]")
+
+
+def _encode_name(name: str) -> str:
+    """A run-file video name: whitespace and ``%`` as ``%XX`` (UTF-8 bytes, upper-case hex)."""
+    return _ESCAPE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), name)
+
+
+def _decode_name(name: str) -> str:
+    """Inverse of :func:`_encode_name`: every ``%XX`` decoded (UTF-8)."""
+    from urllib.parse import unquote
+
+    return unquote(name) if "%" in name else name
+
+
 def _read_run_file(path: Path, ids, names) -> Detections:
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -403,6 +424,7 @@ def _read_run_file(path: Path, ids, names) -> Detections:
                 f"{path}, line {lineno}: expected 5 fields 'video t_start t_end class_id score', "
                 f"got {len(parts)}: {raw.strip()[:80]!r}"
             )
+        parts[0] = _decode_name(parts[0])
         rows.append(parts)
         lines.append(lineno)
     if not rows:
@@ -492,6 +514,54 @@ def _json_number(x, loc: str, field: str) -> float:
     return v
 
 
+def _json_dets_fast(results: dict, names) -> tuple | None:
+    """The detections of a well-formed results mapping in bulk (numbers as JSON numbers,
+    labels as class names); ``None`` when anything needs the entry-by-entry reader (which
+    also names the entry that is wrong)."""
+    vids: list[str] = []
+    segs: list = []
+    scores: list = []
+    labels: list = []
+    try:
+        for video, dets in results.items():
+            if not isinstance(dets, list):
+                return None
+            vids.extend([video] * len(dets))
+            segs.extend([d["segment"] for d in dets])
+            scores.extend([d["score"] for d in dets])
+            labels.extend([d["label"] for d in dets])
+    except (KeyError, TypeError):
+        return None
+    n = len(vids)
+    if n == 0:
+        return np.zeros(0, dtype=object), np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0)
+    try:
+        seg = np.asarray(segs)
+        score = np.asarray(scores)
+    except ValueError:
+        return None
+    if seg.shape != (n, 2) or seg.dtype.kind not in "fi" or score.shape != (n,):
+        return None
+    if score.dtype.kind not in "fi":
+        return None
+    seg = seg.astype(np.float64)
+    score = score.astype(np.float64)
+    if not (np.isfinite(seg).all() and np.isfinite(score).all()):
+        return None
+    try:
+        if not all(type(lab) is str for lab in set(labels)):
+            return None
+    except TypeError:  # an unhashable label
+        return None
+    index = pd.Index(list(names))
+    if not names or not index.is_unique:
+        return None
+    codes = index.get_indexer(labels)
+    if (codes < 0).any():
+        return None
+    return np.asarray(vids, dtype=object), seg, codes.astype(np.int64), score
+
+
 def _read_json_dets(path: Path, ids, names) -> Detections:
     try:
         data = json.loads(read_text(path))
@@ -500,6 +570,21 @@ def _read_json_dets(path: Path, ids, names) -> Detections:
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, dict):
         raise InputError(f'{path}: expected an object with a "results" mapping')
+    fast = _json_dets_fast(results, names)
+    if fast is not None:
+        video, seg, labels, score = fast
+        n = len(video)
+        if n == 0:
+            return _empty(path)
+        return Detections(
+            video,
+            seg[:, 0].copy(),
+            seg[:, 1].copy(),
+            labels,
+            score,
+            np.arange(1, n + 1, dtype=np.int64),
+            str(path),
+        )
     vids, starts, ends, toks, scores = [], [], [], [], []
     where: list[str] = []
     for video, dets in results.items():
@@ -593,12 +678,15 @@ def write_run_file(
     path: str | os.PathLike[str], dets: Detections, class_ids: Sequence[int]
 ) -> None:
     """Write ``dets`` as an official run file ``video t_start t_end class_id score``
-    (atomically; every number with the digits that read back to the same double)."""
+    (atomically). Times are rounded to the microsecond (``0.15``, not
+    ``0.15000000000000002``); scores keep the digits that read back to the same double; a video
+    name's whitespace and ``%`` are written as ``%XX`` (see the module docstring), which
+    :func:`read_detections` decodes."""
     from attnviz.io.atomic import atomic_write_text
 
     ids = np.asarray(class_ids)
     rows = [
-        f"{v} {s!r} {e!r} {int(ids[k])} {sc!r}"
+        f"{_encode_name(v)} {round(s, 6)!r} {round(e, 6)!r} {int(ids[k])} {sc!r}"
         for v, s, e, k, sc in zip(
             dets.video.tolist(),
             dets.start.tolist(),
@@ -609,3 +697,67 @@ def write_run_file(
         )
     ]
     atomic_write_text(path, "\n".join(rows) + ("\n" if rows else ""))
+
+
+# --------------------------------------------------------------------------- ground truth out
+#: layouts :func:`write_thumos_gt` writes (``attnviz convert-gt --to``)
+TEMPORAL_GT_FORMATS = ("thumos14-folder", "activitynet-json")
+
+
+def _interval_lines(video: Sequence[str], start, end) -> str:
+    return "".join(
+        f"{v}  {s!r} {e!r}\n" for v, s, e in zip(video, np.asarray(start).tolist(),
+                                                 np.asarray(end).tolist(), strict=True)
+    )  # fmt: skip
+
+
+def write_thumos_gt(gt: TemporalGroundTruth, path: str | os.PathLike[str], fmt: str) -> None:
+    """Write temporal ground truth as ``fmt`` (one of :data:`TEMPORAL_GT_FORMATS`), atomically.
+
+    * ``thumos14-folder``: a folder of the official per-class files ``<Class>_<subset>.txt``
+      (``video  t_start t_end``, two spaces after the name, instances in annotation order),
+      ``Ambiguous_<subset>.txt`` and ``classes.txt`` (``id name``); what the THUMOS14 kits and
+      :func:`read_thumos_gt` read. Times are written with the digits that read back to the same
+      double (``12.3``, not ``12.300000000000001``).
+    * ``activitynet-json``: ``{"version", "taxonomy", "database": {video: {"subset",
+      "annotations": [{"segment": [t0, t1], "label": name}]}}}``, the layout of ActivityNet's
+      ``eval_detection.py`` (subset ``testing`` / ``validation``). Ambiguous segments are left
+      out: that protocol has none (a class "Ambiguous" would be scored as a class).
+
+    Raises:
+        AttnvizError: unknown ``fmt``, or an output that cannot be written.
+    """
+    from attnviz.io.atomic import atomic_write_text, output_dir
+
+    subset = gt.subset or "test"
+    if fmt == "thumos14-folder":
+        with output_dir(path) as tmp:
+            for k, name in enumerate(gt.class_names):
+                sel = gt.label == k
+                (tmp / f"{name}_{subset}.txt").write_text(
+                    _interval_lines(gt.video[sel].tolist(), gt.start[sel], gt.end[sel])
+                )
+            amb = [(v, s, e) for v, segs in gt.ambiguous.items() for s, e in segs.tolist()]
+            if amb:
+                vids, s, e = zip(*amb, strict=True)
+                (tmp / f"Ambiguous_{subset}.txt").write_text(_interval_lines(vids, s, e))
+            (tmp / "classes.txt").write_text(
+                "".join(f"{i} {n}\n" for i, n in zip(gt.class_ids, gt.class_names, strict=True))
+            )
+        return
+    if fmt == "activitynet-json":
+        label = {"test": "testing", "val": "validation"}.get(subset, subset)
+        db: dict[str, dict] = {v: {"subset": label, "annotations": []} for v in gt.videos}
+        for v, s, e, k in zip(
+            gt.video.tolist(), gt.start.tolist(), gt.end.tolist(), gt.label.tolist(), strict=True
+        ):
+            db.setdefault(v, {"subset": label, "annotations": []})["annotations"].append(
+                {"segment": [s, e], "label": gt.class_names[k]}
+            )
+        data = {"version": "attnviz", "taxonomy": [], "database": db}
+        atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+        return
+    raise AttnvizError(
+        f"unknown temporal ground-truth format {fmt!r}: expected one of "
+        f"{', '.join(TEMPORAL_GT_FORMATS)}"
+    )

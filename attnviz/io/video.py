@@ -24,7 +24,9 @@ from attnviz.errors import AttnvizError
 from attnviz.types import VideoInfo
 
 __all__ = [
+    "VIDEO_SUFFIXES",
     "TruncatedVideoWarning",
+    "find_video",
     "iter_frames",
     "iter_sampled",
     "probe",
@@ -32,12 +34,41 @@ __all__ = [
     "sample_uniform",
     "stream_fps",
     "uniform_indices",
+    "video_files",
     "window_indices",
     "window_starts",
 ]
 
+#: The file endings attnviz takes for videos (compared in lower case), in the order
+#: :func:`find_video` tries them.
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mpeg", ".mpg", ".m4v")
+
 #: ``progress(n)`` is called with the number of frames grabbed since its last call.
 Progress = Callable[[int], None]
+
+
+def find_video(
+    name: str, folder: str | os.PathLike[str], *, subfolders: Sequence[str] = ("", "videos")
+) -> Path | None:
+    """The video file ``<name><suffix>`` (a suffix of :data:`VIDEO_SUFFIXES`, in lower or upper
+    case) in ``folder`` or one of its ``subfolders`` (default: itself, then ``videos/``, the
+    layout of ``attnviz synth``), or ``None``."""
+    root = Path(folder)
+    for sub in subfolders:
+        base = root / sub if sub else root
+        for ext in VIDEO_SUFFIXES:
+            for cand in (base / f"{name}{ext}", base / f"{name}{ext.upper()}"):
+                if cand.is_file():
+                    return cand
+    return None
+
+
+def video_files(folder: str | os.PathLike[str], *, recursive: bool = False) -> list[Path]:
+    """The files of ``folder`` (and of its subfolders when ``recursive``) whose ending is one of
+    :data:`VIDEO_SUFFIXES`, sorted by path."""
+    root = Path(folder)
+    found = root.rglob("*") if recursive else root.iterdir()
+    return sorted(p for p in found if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
 
 
 class TruncatedVideoWarning(UserWarning):

@@ -2,7 +2,9 @@
 commands, ``attnviz localize`` and the evaluators' callers.
 
 Everything takes an :class:`~attnviz.types.AttentionOutput`, so maps written by other models
-are localized by the same rules. The rules and their parameters are documented in
+are localized by the same rules. The package itself is callable:
+``attnviz.localize(out)`` is :func:`localize` (boxes, tubes and segments in one
+:class:`Localization`). The rules and their parameters are documented in
 :mod:`attnviz.localize.spatial`, :mod:`attnviz.localize.temporal` and
 :class:`LocalizeParams`.
 """
@@ -10,13 +12,17 @@ are localized by the same rules. The rules and their parameters are documented i
 from __future__ import annotations
 
 import dataclasses
+import sys
+import types
 
 import numpy as np
 
 from attnviz.localize.params import LocalizeParams
 from attnviz.localize.spatial import mask_to_box, upsample_mask
 from attnviz.localize.temporal import (
+    describe_importance,
     frame_importance,
+    is_flat,
     normalise_importance,
     runs,
     segment_bounds,
@@ -26,10 +32,14 @@ from attnviz.localize.temporal import (
 from attnviz.types import AttentionOutput, Box, Segment, Tube
 
 __all__ = [
+    "Localization",
     "LocalizeParams",
     "attention_importance",
     "boxes_from_attention",
+    "describe_importance",
     "frame_importance",
+    "is_flat",
+    "localize",
     "mask_to_box",
     "normalise_importance",
     "runs",
@@ -142,3 +152,42 @@ def _tube(video: str, label: int, run: list[Box]) -> Tube:
     return Tube(
         video, label, float(np.mean([b.score for b in run])), np.column_stack([full, interp])
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Localization:
+    """What :func:`localize` finds: ``boxes`` (one per sampled frame with mask above
+    threshold), ``tubes`` and ``segments`` (seconds), all of the localized class."""
+
+    boxes: list[Box]
+    tubes: list[Tube]
+    segments: list[Segment]
+
+
+def localize(out: AttentionOutput, params: LocalizeParams | None = None, **changes) -> Localization:
+    """Boxes, tubes and segments from attention maps, by the rules of :class:`LocalizeParams`.
+
+    Args:
+        out: the maps (:func:`attnviz.explain_video`, or :func:`attnviz.io.maps.load_attention`
+            of a ``maps.npz``, or built from another model's arrays).
+        params: the rules (default: the paper's); ``changes`` override single fields, e.g.
+            ``threshold=0.3``.
+
+    Returns:
+        Localization with ``boxes``, ``tubes`` and ``segments``.
+    """
+    p = (params or LocalizeParams()).replace(**changes) if changes else params or LocalizeParams()
+    return Localization(
+        boxes_from_attention(out, p), tubes_from_attention(out, p), segments_from_attention(out, p)
+    )
+
+
+class _CallableModule(types.ModuleType):
+    """Makes ``attnviz.localize(out)`` call :func:`localize` while ``attnviz.localize`` stays
+    the package (``attnviz.localize.boxes_from_attention`` ...)."""
+
+    def __call__(self, out: AttentionOutput, params: LocalizeParams | None = None, **changes):
+        return localize(out, params, **changes)
+
+
+sys.modules[__name__].__class__ = _CallableModule

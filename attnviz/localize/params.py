@@ -24,6 +24,9 @@ class LocalizeParams:
             pipeline stores the curve it gives in ``AttentionOutput.frame_importance``, which
             the localization functions use as it is.
         importance_norm: ``"minmax"`` (default) or ``"max"`` (divide by the maximum).
+        flat_range: a curve whose range is at most this fraction of its maximum is flat
+            (uniform attention): it is not stretched, and gives one segment over the clip
+            (default 0.05; 0: only a constant curve; see :mod:`attnviz.localize.temporal`).
         segment_score: ``"prob_x_mean_importance"`` (default), ``"prob"`` or
             ``"mean_importance"``.
         class_index: the class to localize (``None``: the top-scoring class).
@@ -37,6 +40,7 @@ class LocalizeParams:
     box_score: str = "prob_x_mean_mask"
     importance: str = "mean"
     importance_norm: str = "minmax"
+    flat_range: float = 0.05
     segment_score: str = "prob_x_mean_importance"
     class_index: int | None = None
     window: int = 25
@@ -53,6 +57,8 @@ class LocalizeParams:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if not 0.0 <= self.flat_range < 1.0:
+            raise ValueError(f"flat_range must be in [0, 1), got {self.flat_range}")
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
         if self.window < 1 or not 1 <= self.stride <= self.window:

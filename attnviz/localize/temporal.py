@@ -6,8 +6,13 @@ The rules (all in :class:`~attnviz.localize.LocalizeParams`):
   rows summing to 1): the mean over steps (default), the max over steps, or the last step's
   row. For sliding windows (``temporal [W, n, n]``) each window gives its frames an importance
   by the same rule and a frame's importance is the mean over the windows that cover it.
-* **normalisation** to [0, 1]: ``minmax`` (default; a flat curve becomes all ones: the whole
-  video) or ``max`` (divide by the maximum).
+* **normalisation** to [0, 1]: ``minmax`` (default) or ``max`` (divide by the maximum).
+* **flat curves**: when the curve's range ``max - min`` is at most ``flat_range`` (5 %) of its
+  maximum, the curve is *flat*: the model attends to every frame alike, and that is the answer
+  (uniform attention), not noise to stretch. A flat curve normalises to all ones, so the whole
+  clip is one segment, and figures say "flat" and show the raw scale
+  (:func:`describe_importance`). Min-max scaling would otherwise turn a 0.8 % ripple into
+  full-height peaks and dozens of 0.1 s segments. Curves that vary more are untouched.
 * **threshold**: a frame is *on* when its normalised importance is above the threshold (0.5);
   a threshold of 1 keeps the frames at the maximum.
 * **segments**: each run of consecutive *on* sampled frames ``i..j`` becomes one segment. A
@@ -27,7 +32,9 @@ import numpy as np
 from attnviz.localize.params import LocalizeParams
 
 __all__ = [
+    "describe_importance",
     "frame_importance",
+    "is_flat",
     "normalise_importance",
     "runs",
     "segment_bounds",
@@ -82,12 +89,40 @@ def stitch_importance(
     return total / count
 
 
-def normalise_importance(imp: np.ndarray, how: str = "minmax") -> np.ndarray:
-    """Scale to [0, 1]: ``minmax`` ((x - min) / (max - min); a flat curve becomes all 1, the
-    whole video) or ``max`` (x / max; all 1 when the maximum is not positive)."""
+def is_flat(imp: np.ndarray, flat_range: float) -> bool:
+    """True when ``max - min <= flat_range * |max|`` (a constant curve is always flat)."""
+    x = np.asarray(imp, dtype=np.float64)
+    if len(x) == 0:
+        return False
+    lo, hi = float(x.min()), float(x.max())
+    return hi - lo <= flat_range * abs(hi)
+
+
+def describe_importance(imp: np.ndarray, flat_range: float = 0.05) -> str:
+    """The raw scale of a curve in words, for figures: ``"raw 0.0398-0.0402"``, plus
+    ``"flat: range 0.8 % of the maximum, uniform attention"`` for a flat curve."""
+    x = np.asarray(imp, dtype=np.float64)
+    if len(x) == 0:
+        return "no frames"
+    lo, hi = float(x.min()), float(x.max())
+    text = f"raw {lo:.4g}-{hi:.4g}"
+    if is_flat(x, flat_range):
+        pct = 100.0 * (hi - lo) / abs(hi) if hi else 0.0
+        text += f" (flat: range {pct:.2g} % of the maximum, uniform attention)"
+    return text
+
+
+def normalise_importance(
+    imp: np.ndarray, how: str = "minmax", flat_range: float = 0.0
+) -> np.ndarray:
+    """Scale to [0, 1]: ``minmax`` ((x - min) / (max - min)) or ``max`` (x / max; all 1 when
+    the maximum is not positive). A flat curve (:func:`is_flat` with ``flat_range``; with the
+    default 0 only a constant one) becomes all 1: the whole clip."""
     x = np.asarray(imp, dtype=np.float64)
     if len(x) == 0:
         return x
+    if how in ("minmax", "max") and is_flat(x, flat_range) and x.max() > x.min():
+        return np.ones_like(x)
     if how == "minmax":
         lo, hi = float(x.min()), float(x.max())
         return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
@@ -155,7 +190,7 @@ def segments_from_importance(
     imp = np.asarray(importance, dtype=np.float64)
     if len(imp) != len(ts):
         raise ValueError(f"{len(imp)} importance values for {len(ts)} timestamps")
-    norm = normalise_importance(imp, params.importance_norm)
+    norm = normalise_importance(imp, params.importance_norm, params.flat_range)
     on = norm > params.threshold if params.threshold < 1 else norm >= 1
     bounds = segment_bounds(ts, frame_time=frame_time, duration=duration)
     out = []

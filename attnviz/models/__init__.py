@@ -16,14 +16,22 @@ from attnviz.models.losses import (
     unimodal_loss,
 )
 from attnviz.models.precision import autocast, native_bf16
-from attnviz.models.recognizer import ModelOutput, Recognizer, build_recognizer
+from attnviz.models.recognizer import (
+    FrameTerms,
+    ModelOutput,
+    Recognizer,
+    SplicedFrames,
+    build_recognizer,
+)
 
 __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "FrameTerms",
     "LossTerms",
     "ModelOutput",
     "Recognizer",
+    "SplicedFrames",
     "attention_loss",
     "autocast",
     "build_backbone",

@@ -142,8 +142,9 @@ def build_backbone(
             )
     elif weights is None:
         raise AttnvizError(
-            "no backbone weights given: pass weights='imagenet' or a file, or random_init=True "
-            "to train from scratch"
+            "no backbone weights given: use ImageNet weights or a weights file (--weights "
+            "imagenet|FILE; weights= in Python), or train from scratch (--random-init; "
+            "random_init=True)"
         )
     net = ctor(weights=None)
     enum_names = {"DEFAULT", *(e.name for e in getattr(torchvision.models, BACKBONES[name][1]))}
@@ -167,7 +168,8 @@ def build_backbone(
                 raise AttnvizError(
                     f"ImageNet weights for {name} not found: put torchvision's {names} into "
                     f"{path.parent} (the torch hub cache; set TORCH_HOME to use another one), "
-                    "pass weights=<file>, or random_init=True to train from scratch"
+                    "give a weights file (--weights FILE; weights=FILE in Python), or train from "
+                    "scratch (--random-init; random_init=True)"
                 )
         else:
             path = Path(weights).expanduser()

@@ -22,7 +22,6 @@ __all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "load_checkpoint", "save_c
 
 CHECKPOINT_FORMAT = "attnviz-checkpoint"
 CHECKPOINT_VERSION = 1
-_FORMAT = CHECKPOINT_FORMAT  # older name, kept for importers
 
 
 def _check_plain(value: Any, where: str) -> None:
@@ -58,6 +57,9 @@ def save_checkpoint(
     wrapper of one) with its configuration, atomically (a temporary file renamed into place).
 
     Args:
+        path: the file to write (first, unlike ``torch.save``; a swapped pair raises a
+            ``TypeError`` that says so, and nothing is written).
+        model: the recognizer.
         optimizer: its state is stored too (for resuming).
         epoch: stored as is.
         extra: metadata of numbers, strings, lists, dicts and tensors.
@@ -67,11 +69,19 @@ def save_checkpoint(
     Returns:
         ``Path(path)``.
     """
+    if isinstance(path, torch.nn.Module) and isinstance(model, str | os.PathLike):
+        raise TypeError(
+            "save_checkpoint(path, model): the path comes first (torch.save takes the object "
+            f"first); call save_checkpoint({str(model)!r}, model)"
+        )
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"save_checkpoint: path must be a str or a Path, got {type(path).__name__}")
     model = getattr(model, "module", model)  # DistributedDataParallel
     model = getattr(model, "_orig_mod", model)  # torch.compile
     if not hasattr(model, "config") or not hasattr(model, "class_names"):
         raise AttnvizError(
-            f"{path}: can only save a model built by build_recognizer (it carries its config)"
+            f"{path}: can only save a model built by build_recognizer (it carries its config), "
+            f"got a {type(model).__name__}"
         )
     _check_plain(extra or {}, "extra")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -92,8 +102,17 @@ def save_checkpoint(
     return Path(path)
 
 
-def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu"):
-    """Rebuild the model stored at ``path``.
+def load_checkpoint(
+    path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu"
+) -> tuple[Any, dict[str, Any]]:
+    """Rebuild the model stored at ``path`` (a file, or a run folder: its ``best.pt``).
+
+    ``model, info = load_checkpoint("runs/x")``: ``model`` is the
+    :class:`~attnviz.models.Recognizer` in eval mode; ``info`` is a dict with ``config`` (the
+    keyword arguments of :func:`~attnviz.models.build_recognizer`), ``class_names`` (tuple),
+    ``epoch`` (int or ``None``), ``extra`` (the metadata saved with it: for a training run
+    ``train_config``, ``metrics``, ``best_epoch``, ``meta``) and ``optimizer`` (its state dict,
+    or ``None``).
 
     Loading uses ``torch.load(..., weights_only=True)``: a file that would need to unpickle
     arbitrary objects is refused with :class:`~attnviz.errors.AttnvizError`, and nothing in it
@@ -107,11 +126,10 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
         ``(model, info)``: the model in eval mode; ``info`` has ``config``, ``class_names``,
         ``epoch``, ``extra`` and ``optimizer`` (state dict or ``None``).
     """
+    from attnviz.io.paths import pick_file
     from attnviz.models.recognizer import build_recognizer
 
-    p = Path(path)
-    if not p.is_file():
-        raise AttnvizError(f"{p}: checkpoint not found")
+    p = pick_file(path, what="checkpoint", names=("best.pt", "last.pt"), patterns=("*.pt",))
     try:
         payload = torch.load(p, map_location=map_location, weights_only=True)
     except Exception as exc:

@@ -25,7 +25,7 @@ from attnviz.models.attention import (
 )
 from attnviz.models.backbone import build_backbone, feature_channels
 
-__all__ = ["ModelOutput", "Recognizer", "build_recognizer"]
+__all__ = ["FrameTerms", "ModelOutput", "Recognizer", "SplicedFrames", "build_recognizer"]
 
 
 class ModelOutput(NamedTuple):
@@ -40,6 +40,119 @@ class ModelOutput(NamedTuple):
     logits: torch.Tensor
     mask: torch.Tensor
     temporal: torch.Tensor
+
+
+class SplicedFrames(NamedTuple):
+    """``P`` clips' per-frame tensor ``[P, T, *S]`` that equals ``base`` except on frames
+    ``start .. start+size-1``, where it is ``part``; kept unexpanded so that what the head
+    computes from every frame (the mean over frames, the attention mix) reads the shared frames
+    once for all ``P`` clips (:meth:`Recognizer.splice_terms`).
+
+    Attributes:
+        base (Tensor[T, *S]): the shared frames.
+        start (int): first replaced frame.
+        part (Tensor[P, size, *S]): the replaced frames of each clip.
+    """
+
+    base: torch.Tensor
+    start: int
+    part: torch.Tensor
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.part), *self.base.shape)
+
+    @property
+    def device(self) -> torch.device:
+        return self.base.device
+
+    def _outside(self) -> tuple[torch.Tensor, torch.Tensor]:
+        end = self.start + self.part.shape[1]
+        return self.base[: self.start], self.base[end:]
+
+    def mean(self) -> torch.Tensor:
+        """The mean over frames, ``[P, *S]``."""
+        before, after = self._outside()
+        total = self.part.sum(dim=1) + (before.sum(dim=0) + after.sum(dim=0))[None]
+        return total / self.base.shape[0]
+
+    def mix(self, w: torch.Tensor) -> torch.Tensor:
+        """``sum_i w[:, i] frame_i`` for ``w [P, T]``, flattened: ``[P, prod(S)]``."""
+        before, after = self._outside()
+        end = self.start + self.part.shape[1]
+        out = torch.bmm(w[:, None, self.start : end], self.part.flatten(2))[:, 0]
+        if len(before):
+            out = out + w[:, : self.start] @ before.flatten(1)
+        if len(after):
+            out = out + w[:, end:] @ after.flatten(1)
+        return out
+
+    def materialize(self) -> torch.Tensor:
+        """The full ``[P, T, *S]`` tensor."""
+        before, after = self._outside()
+        p = len(self.part)
+        return torch.cat(
+            [before.expand(p, *before.shape), self.part, after.expand(p, *after.shape)], dim=1
+        )
+
+
+class _MixStep(torch.autograd.Function):
+    """``x_gates_t = sum_i w_ti (W_x * X~_i)``, ``[B, D]`` from ``w [B, T]`` and the frames'
+    gates ``[B, T, D]``, whose backward returns the gradient of ``w`` only and leaves the
+    gradient of the gates to :class:`_GatesTap`: autograd would add ``T`` outer products of
+    ``[B, T, D]`` (one per step), the tap computes their sum as one product."""
+
+    @staticmethod
+    def forward(ctx, w, zx, steps):
+        ctx.save_for_backward(w, zx)
+        ctx.steps = steps
+        return torch.bmm(w[:, None, :], zx)[:, 0]
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        w, zx = ctx.saved_tensors
+        ctx.steps.append((w, grad))
+        grad_w = torch.bmm(grad[:, None, :], zx.transpose(1, 2))[:, 0]
+        return grad_w, None, None
+
+
+class _GatesTap(torch.autograd.Function):
+    """Identity on the frames' gates; its backward is ``W^T G`` over the steps that
+    :class:`_MixStep` recorded (``W [B, steps, T]``, ``G [B, steps, D]``)."""
+
+    @staticmethod
+    def forward(ctx, zx, steps):
+        ctx.steps = steps
+        return zx.view_as(zx)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        if not ctx.steps:
+            return grad, None
+        ws = torch.stack([w for w, _ in ctx.steps], dim=1)
+        gs = torch.stack([g for _, g in ctx.steps], dim=1)
+        ctx.steps.clear()
+        return torch.bmm(ws.transpose(1, 2).to(gs.dtype), gs), None
+
+
+class FrameTerms(NamedTuple):
+    """What the head computes for each frame alone (:meth:`Recognizer.frame_terms`).
+
+    Attributes:
+        mask (Tensor[B, T, h, w]): the spatial mask ``M_i``.
+        masked (Tensor[B, T, C, h, w] or SplicedFrames): ``X~_i = X_i * M_i`` (eq. 1).
+        gates (Tensor[B, T, 4*hidden*h*w], SplicedFrames or None): ``W_x * X~_i`` (the
+            ``fast`` form).
+        phi_x (Tensor[B, T, dim] or None): ``Phi_X(X~_i)`` of eq. 2 (None without temporal
+            attention).
+    """
+
+    mask: torch.Tensor
+    masked: torch.Tensor
+    gates: torch.Tensor | None
+    phi_x: torch.Tensor | None
 
 
 class Recognizer(nn.Module):
@@ -171,7 +284,15 @@ class Recognizer(nn.Module):
 
         ``temporal`` is float32 whatever the autocast setting, so its rows sum to 1 within
         float32 rounding; ``logits`` and ``mask`` have the dtype the computation ran in.
+        Equal to ``head_from_terms(frame_terms(features))``.
         """
+        return self.head_from_terms(self.frame_terms(features))
+
+    def frame_terms(self, features: torch.Tensor) -> FrameTerms:
+        """The part of :meth:`head` that treats each frame alone (eq. 1, ``Phi_X``, ``W_x * X~_i``)
+        on ``features [B, T, C, h, w]``. Every field is ``[B, T, ...]``: the terms of different
+        clips can be spliced along T (perturbation methods recompute only the frames they
+        change) and given to :meth:`head_from_terms`."""
         if features.ndim != 5 or features.shape[2] != self.feature_channels:
             raise AttnvizError(
                 f"features must be [B, T, {self.feature_channels}, h, w], got "
@@ -182,8 +303,7 @@ class Recognizer(nn.Module):
             raise AttnvizError(
                 f"features must hold at least one frame, got {tuple(features.shape)}"
             )
-        dev = features.device.type
-        autocasting = torch.is_autocast_enabled(dev)
+        autocasting = torch.is_autocast_enabled(features.device.type)
         param_dtype = self.classifier.weight.dtype
         if not autocasting and features.is_floating_point() and features.dtype != param_dtype:
             features = features.to(param_dtype)  # e.g. float16 cached features
@@ -195,29 +315,80 @@ class Recognizer(nn.Module):
             mask = flat.new_ones(b * n, 1, hh, ww)
             masked = flat
         xt = masked.reshape(b, n, c, hh, ww)
-        mean_x = self._layout(xt.mean(dim=1))  # (1/n) sum_i X~_i
-        h = self.init_h(mean_x)  # eq. 5
-        cstate = self.init_c(mean_x)
         phi_x = self.energy.project_frames(xt) if self.energy is not None else None
-        hidden_weight = None
-        mix = torch.promote_types(masked.dtype, torch.float32)  # the attention mix runs in it
+        zx = None
         if self.fast:
             # W_x * X~_i once for every frame, as one batch: by linearity of W_x (no bias),
             # W_x * Y_t = (1/n) sum_i w_ti (W_x * X~_i); only W_h * H_{t-1} is left per step.
+            mix = torch.promote_types(masked.dtype, torch.float32)
             zx = self.cell.conv_x(masked).to(mix).reshape(b, n, -1)  # [B, T, 4*hid*h*w]
+        return FrameTerms(mask.reshape(b, n, hh, ww), xt, zx, phi_x)
+
+    @staticmethod
+    def splice_terms(base: FrameTerms, part: FrameTerms, start: int) -> FrameTerms:
+        """The terms of ``P`` clips equal to one clip's ``base`` (``[1, T, ...]``) except on
+        frames ``start .. start+size-1``, taken from ``part`` (``[P, size, ...]``): what
+        occlusion of a block of frames gives :meth:`head_from_terms`. The large per-frame
+        tensors stay shared (:class:`SplicedFrames`)."""
+
+        def cat(b, p):
+            if b is None:
+                return None
+            e = b.expand(len(p), *b.shape[1:])
+            return torch.cat([e[:, :start], p.to(b.dtype), e[:, start + p.shape[1] :]], dim=1)
+
+        def shared(b, p):
+            return None if b is None else SplicedFrames(b[0], start, p.to(b.dtype))
+
+        return FrameTerms(
+            cat(base.mask, part.mask),
+            shared(base.masked, part.masked),
+            shared(base.gates, part.gates),
+            cat(base.phi_x, part.phi_x),
+        )
+
+    def head_from_terms(self, terms: FrameTerms) -> ModelOutput:
+        """The rest of :meth:`head` (eq. 2-5, ConvLSTM, classifier) from :meth:`frame_terms`
+        (or :meth:`splice_terms`)."""
+        mask, xt, zx, phi_x = terms
+        b, n, c, hh, ww = xt.shape
+        dev = xt.device.type
+        autocasting = torch.is_autocast_enabled(dev)
+        spliced = isinstance(xt, SplicedFrames)
+        mean_x = self._layout(xt.mean() if spliced else xt.mean(dim=1))  # (1/n) sum_i X~_i
+        h = self.init_h(mean_x)  # eq. 5
+        cstate = self.init_c(mean_x)
+        hidden_weight = None
+        dtype = (xt.base if spliced else xt).dtype
+        mix = torch.promote_types(dtype, torch.float32)  # the attention mix runs in it
+        if zx is not None:
             if dev == "cpu" and not autocasting:
                 hidden_weight = self.cell.hidden_weight_matrix()
         else:
-            xflat = xt.to(mix).reshape(b, n, -1)  # [B, T, C*h*w]
-        hidden_sum = torch.zeros((), device=features.device, dtype=mix)
+            xflat = (xt.materialize() if spliced else xt).to(mix).reshape(b, n, -1)
+        hidden_sum = torch.zeros((), device=mean_x.device, dtype=mix)
+        # gradients in eval mode (explanation methods): the gates' gradient as one product
+        # (same numbers up to float rounding); training keeps autograd's own, bit for bit
+        tap = (
+            torch.is_tensor(zx) and zx.requires_grad and not self.training
+            and torch.is_grad_enabled()
+        )  # fmt: skip
+        if tap:
+            steps: list = []
+            zx = _GatesTap.apply(zx, steps)
         weights = []
         for _ in range(n):
             w = self._weights(phi_x, h, n)  # [B, T], eq. 2-3 with H_{t-1} = h
             weights.append(w)
             w = w.to(mix)
-            if self.fast:
+            if zx is not None:
                 with torch.autocast(dev, enabled=False):
-                    x_gates = torch.bmm(w[:, None, :], zx).reshape(b, -1, hh, ww)
+                    if isinstance(zx, SplicedFrames):
+                        x_gates = zx.mix(w).reshape(b, -1, hh, ww)
+                    elif tap:
+                        x_gates = _MixStep.apply(w, zx, steps).reshape(b, -1, hh, ww)
+                    else:
+                        x_gates = torch.bmm(w[:, None, :], zx).reshape(b, -1, hh, ww)
                     if self.scale_by_n:
                         x_gates = x_gates / n
             else:
@@ -232,7 +403,7 @@ class Recognizer(nn.Module):
         pooled = h_bar.mean(dim=(-2, -1)) if self.pool == "avg" else h_bar.amax(dim=(-2, -1))
         logits = self.classifier(self.dropout(pooled))
         temporal = torch.stack(weights, dim=1)  # [B, T(step), T(frame)]
-        return ModelOutput(logits, mask.reshape(b, n, hh, ww), temporal)
+        return ModelOutput(logits, mask, temporal)
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         """``x``: frames ``[B, T, 3, H, W]`` or cached features ``[B, T, C, h, w]``."""

@@ -20,7 +20,6 @@ __all__ = [
     "ap_all_points",
     "ap_all_points_sequential",
     "ap_yowo_video",
-    "ap_precision_at_hits",
     "ap_coco_101",
     "ap_trapezoid",
     "precision_recall",
@@ -142,23 +141,6 @@ def ap_11_point(rec: np.ndarray, prec: np.ndarray) -> float:
         p = float(sel.max()) if sel.size else 0.0
         ap += p / len(MATLAB_RECALL_POINTS)
     return ap
-
-
-def ap_precision_at_hits(hits: np.ndarray, npos: int) -> float:
-    """Non-interpolated AP of the THUMOS14 (2015) kit: the sum of the precision at each true
-    positive of the ranked list, divided by the number of ground-truth instances.
-
-    Args:
-        hits (ndarray[N] bool): True for a true positive, False for a false positive, in rank
-            order (ignored detections already removed).
-        npos (int): ground-truth instances (``> 0``).
-    """
-    hits = np.asarray(hits, dtype=bool)
-    if npos <= 0:
-        return float("nan")
-    tp = np.cumsum(hits)
-    prec = tp / np.arange(1, len(hits) + 1, dtype=np.float64)
-    return float(prec[hits].sum() / npos)
 
 
 def ap_all_points_sequential(rec: np.ndarray, prec: np.ndarray) -> float:

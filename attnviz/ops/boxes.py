@@ -33,7 +33,6 @@ __all__ = [
     "iou_plain",
     "iou_voc_nan",
     "iou_plus_one",
-    "matlab_rect_iou",
     "xyxy_to_xywh",
 ]
 
@@ -192,8 +191,3 @@ def coco_iou(d_xywh: np.ndarray, g_xywh: np.ndarray) -> np.ndarray:
     d = _f(d_xywh).reshape(-1, 4)[:, None, :]
     g = _f(g_xywh).reshape(-1, 4)[None, :, :]
     return iou_coco(d, g)
-
-
-def matlab_rect_iou(g_xywh: np.ndarray, d_xywh: np.ndarray) -> np.ndarray:
-    """Elementwise :func:`iou_matlab` of ``[n, 4]`` rows (kept for callers of the old name)."""
-    return iou_matlab(_f(g_xywh).reshape(-1, 4), _f(d_xywh).reshape(-1, 4))

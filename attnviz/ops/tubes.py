@@ -42,10 +42,7 @@ __all__ = [
     "nms_tubes",
     "nms_tubes_grouped",
     "tube_iou",
-    "tube_iou_act",
-    "tube_iou_matlab",
     "tube_iou_pairs",
-    "tube_iou_yowo",
 ]
 
 TUBE_IOU_CONVENTIONS = ("act", "yowo", "matlab", "multisports")
@@ -194,21 +191,6 @@ def _multisports_product(g, d, gi, di, mean, inter, union) -> np.ndarray:
 def tube_iou(gt: np.ndarray, det: np.ndarray, convention: str = "act") -> float:
     """Spatio-temporal IoU of one ground-truth tube and one detected tube (``[n, 5]`` each)."""
     return float(tube_iou_pairs([gt], [det], np.zeros(1, int), np.zeros(1, int), convention)[0])
-
-
-def tube_iou_act(b1: np.ndarray, b2: np.ndarray) -> float:
-    """ACT's ``iou3dt(b1, b2)``: +1 pixel convention; tubes sharing a single frame overlap."""
-    return tube_iou(b1, b2, "act")
-
-
-def tube_iou_yowo(b1: np.ndarray, b2: np.ndarray) -> float:
-    """YOWO's ``iou3dt(b1, b2)``: as ACT's, but tubes must share two frames."""
-    return tube_iou(b1, b2, "yowo")
-
-
-def tube_iou_matlab(gt: np.ndarray, dt: np.ndarray) -> float:
-    """``compute_spatio_temporal_iou.m``: ground-truth tube ``gt``, detected tube ``dt``."""
-    return tube_iou(gt, dt, "matlab")
 
 
 def nms_tubes(tubes: Sequence[np.ndarray], scores: np.ndarray, overlap: float = 0.3) -> np.ndarray:

@@ -27,7 +27,6 @@ metrics are then left out) or given explicitly.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -38,23 +37,17 @@ from pathlib import Path
 
 import numpy as np
 
-from attnviz.errors import AttnvizError
+from attnviz.errors import AttnvizError, ParameterError
 from attnviz.io.atomic import output_dir
 from attnviz.localize import (
     LocalizeParams,
-    boxes_from_attention,
-    normalise_importance,
-    segments_from_attention,
-    tubes_from_attention,
 )
+from attnviz.pipeline.scoring import SPATIAL_IOU, TEMPORAL_TIOU, ScoreProtocols
+from attnviz.report import markdown_table
 from attnviz.types import (
     AttentionOutput,
-    FrameDetections,
-    GTTube,
     SpatialGroundTruth,
-    TemporalDetections,
     TemporalGroundTruth,
-    Tube,
     VideoAnnotation,
 )
 
@@ -64,12 +57,9 @@ __all__ = [
     "CompareData",
     "compare_explanations",
     "load_compare_data",
-    "sampled_gt",
 ]
 
 DEFAULT_METHODS = ("attention", "gradcam", "occlusion", "ig")
-SPATIAL_IOU = (0.05, 0.1, 0.2, 0.3, 0.5)
-TEMPORAL_TIOU = (0.1, 0.2, 0.3, 0.4, 0.5)
 SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 #: column -> (heading, kind): ``pct`` (shown x100), ``auc`` or ``rho`` (3 decimals), ``thr``
@@ -108,6 +98,9 @@ _GROUPS = {
     "Cost": ["seconds_per_clip"],
 }  # fmt: skip
 RANDOM_ROW = "random order"
+#: How the maps are scored: ACT frame-mAP on the sampled frames (the frames the model saw),
+#: ACT video-mAP on full tubes, THUMOS14 temporal mAP; only the compared videos.
+PROTOCOLS = ScoreProtocols(iou=SPATIAL_IOU, tiou=TEMPORAL_TIOU, sampled_frames=True)
 
 
 # --------------------------------------------------------------------------------- data
@@ -130,24 +123,6 @@ class CompareData:
     source: str = ""
 
 
-def _restrict_temporal(gt: TemporalGroundTruth, keys: set[str]) -> TemporalGroundTruth:
-    keep = np.array([str(v) in keys for v in gt.video], dtype=bool)
-    return dataclasses.replace(
-        gt,
-        video=gt.video[keep],
-        start=gt.start[keep],
-        end=gt.end[keep],
-        label=gt.label[keep],
-        ambiguous={k: v for k, v in gt.ambiguous.items() if k in keys},
-        videos=tuple(v for v in gt.videos if v in keys),
-    )
-
-
-def _restrict_spatial(gt: SpatialGroundTruth, keys: Sequence[str]) -> SpatialGroundTruth:
-    vids = {k: gt.videos[k] for k in keys if k in gt.videos}
-    return SpatialGroundTruth(gt.labels, vids, (), tuple(vids), gt.source)
-
-
 def load_compare_data(
     data: str | os.PathLike[str],
     *,
@@ -160,8 +135,9 @@ def load_compare_data(
     """Find the videos of ``split`` and their ground truth under ``data`` (layout in the module
     docstring). ``max_videos`` keeps the first ones (in split-file order)."""
     from attnviz.io.spatial_gt import read_spatial_gt
-    from attnviz.io.splits import VIDEO_EXTENSIONS, read_csv_list
+    from attnviz.io.splits import read_csv_list
     from attnviz.io.thumos import read_thumos_gt
+    from attnviz.io.video import video_files
 
     root = Path(data)
     if not root.is_dir():
@@ -178,7 +154,8 @@ def load_compare_data(
     if temporal is None and spatial is None:
         raise AttnvizError(
             f"{root}: no ground truth found (expected annotations/ or gt_tubes.json; or pass "
-            "--temporal-gt / --spatial-gt)"
+            "{temporal_gt} / {spatial_gt})",
+            params=("temporal_gt", "spatial_gt"),
         )
     labels: dict[str, str] = {}
     csv_path = root / f"{split}.csv"
@@ -198,10 +175,9 @@ def load_compare_data(
                 if k not in keys
             ]
         files = {}
-        for p in sorted(vid_dir.rglob("*")):
-            if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS:
-                files.setdefault(p.relative_to(vid_dir).with_suffix("").as_posix(), p)
-                files.setdefault(p.stem, p)
+        for p in video_files(vid_dir, recursive=True):
+            files.setdefault(p.relative_to(vid_dir).with_suffix("").as_posix(), p)
+            files.setdefault(p.stem, p)
         missing = [k for k in keys if k not in files]
         if missing:
             raise AttnvizError(
@@ -218,14 +194,16 @@ def load_compare_data(
         )
     if max_videos is not None:
         if max_videos < 1:
-            raise AttnvizError(f"max_videos must be >= 1, got {max_videos}")
+            raise ParameterError("max_videos", f"must be >= 1, got {max_videos}")
         keys = keys[:max_videos]
-    kset = set(keys)
+    if spatial is not None:
+        spatial = spatial.restrict(keys)
+        spatial = spatial if spatial.videos else None  # none of the videos: no spatial metrics
     return CompareData(
         videos={k: paths[k] for k in keys},
-        labels={k: v for k, v in labels.items() if k in kset},
-        temporal=_restrict_temporal(temporal, kset) if temporal is not None else None,
-        spatial=_restrict_spatial(spatial, keys) if spatial is not None else None,
+        labels={k: v for k, v in labels.items() if k in set(keys)},
+        temporal=temporal.restrict(keys) if temporal is not None else None,
+        spatial=spatial,
         source=str(root),
     )
 
@@ -254,103 +232,55 @@ def _segments_of(gt: TemporalGroundTruth | None, key: str) -> np.ndarray:
     return np.stack([gt.start[sel], gt.end[sel]], axis=1) if sel.any() else np.zeros((0, 2))
 
 
-def sampled_gt(gt: SpatialGroundTruth, frames: Mapping[str, np.ndarray]) -> SpatialGroundTruth:
-    """The ground truth restricted to the sampled frames of each video (for frame-mAP)."""
-    vids = {}
-    for key, ann in gt.videos.items():
-        keep = set(int(f) for f in frames.get(key, ()))
-        tubes = []
-        for t in ann.tubes:
-            b = np.asarray(t.boxes, dtype=np.float64)
-            b = b[np.isin(b[:, 0].astype(np.int64), list(keep))] if len(b) else b
-            if len(b):
-                tubes.append(GTTube(t.label, b))
-        vids[key] = VideoAnnotation(ann.label, ann.nframes, tuple(tubes), ann.resolution)
-    return SpatialGroundTruth(gt.labels, vids, (), tuple(vids), gt.source)
+def _score(outs: list[AttentionOutput], gt, params: LocalizeParams, threshold: float, **kw):
+    """The one result ``kw`` asks for (:data:`PROTOCOLS` with ``kw`` changed) at binarisation
+    ``threshold``."""
+    from attnviz.pipeline.scoring import score_maps
+
+    results = score_maps(outs, gt, params.replace(threshold=threshold), PROTOCOLS.replace(**kw))
+    return next(iter(results.values()))
 
 
-# --------------------------------------------------------------------------------- scoring
-def _label_map(model_names: Sequence[str], gt_names: Sequence[str]) -> dict[int, int]:
-    index = {n: i for i, n in enumerate(gt_names)}
-    return {k: index[n] for k, n in enumerate(model_names) if n in index}
+def _map_columns(
+    method: str,
+    outs: list[AttentionOutput],
+    data: CompareData,
+    params: LocalizeParams,
+    thresholds: Sequence[float],
+    sweep_iou: float,
+    map_rows: list[tuple],
+    sweep_rows: list[tuple],
+) -> dict[str, float]:
+    """One method's mAP columns of the table (at the paper's threshold, and the best threshold
+    of the sweep); appends its rows of ``map.csv`` and ``sweep.csv``."""
+    row: dict[str, float] = {}
 
+    def sweep(metric: str, name: str, gt, **kw) -> None:
+        sw = _sweep(
+            lambda t: _at(_score(outs, gt, params, t, **kw), sweep_iou),
+            thresholds,
+            params.threshold,
+        )
+        row[f"best_thr_{metric}"] = sw.best_threshold
+        row[f"best_thr_{metric}_value"] = sw.best_value
+        sweep_rows.extend(
+            (method, f"{name}@{sweep_iou:g}", t, v)
+            for t, v in zip(sw.thresholds, sw.values, strict=True)
+        )
 
-def _frame_dets(outs, params, lmap, videos) -> FrameDetections:
-    rows = [
-        (b.video, b.frame, lmap[b.label], b.score, (b.x1, b.y1, b.x2, b.y2))
-        for o in outs
-        if o.video in videos
-        for b in boxes_from_attention(o, params)
-        if b.label in lmap
-    ]
-    return FrameDetections.from_arrays(
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        [r[2] for r in rows],
-        [r[3] for r in rows],
-        np.array([r[4] for r in rows], dtype=np.float64).reshape(-1, 4),
-    )
-
-
-def _tubes(outs, params, lmap, videos) -> list[Tube]:
-    return [
-        Tube(t.video, lmap[t.label], t.score, t.boxes)
-        for o in outs
-        if o.video in videos
-        for t in tubes_from_attention(o, params)
-        if t.label in lmap
-    ]
-
-
-def _temporal_dets(outs, params, lmap) -> TemporalDetections:
-    segs = [s for o in outs for s in segments_from_attention(o, params) if s.label in lmap]
-    return TemporalDetections.from_arrays(
-        [s.video for s in segs],
-        [s.start for s in segs],
-        [s.end for s in segs],
-        [lmap[s.label] for s in segs],
-        [s.score for s in segs],
-    )
-
-
-class _Scorer:
-    """mAPs of one method's outputs at any binarisation threshold."""
-
-    def __init__(self, outs: list[AttentionOutput], data: CompareData, params: LocalizeParams):
-        names = outs[0].class_names if outs else ()
-        self.outs = outs
-        self.params = params
-        self.spatial = data.spatial
-        self.temporal = data.temporal
-        if data.spatial is not None:
-            self.smap = _label_map(names, data.spatial.labels)
-            self.svideos = set(data.spatial.videos)
-            self.sampled = sampled_gt(
-                data.spatial, {o.video: o.frame_indices for o in outs if o.video in self.svideos}
-            )
-        if data.temporal is not None:
-            self.tmap = _label_map(names, data.temporal.class_names)
-
-    def frame(self, thr: float, iou=SPATIAL_IOU):
-        from attnviz.evaluate.ucf24 import frame_map
-
-        p = self.params.replace(threshold=thr)
-        dets = _frame_dets(self.outs, p, self.smap, self.svideos)
-        return frame_map(self.sampled, dets, protocol="act", iou=iou, split="test")
-
-    def video(self, thr: float, iou=SPATIAL_IOU):
-        from attnviz.evaluate.ucf24 import video_map
-
-        p = self.params.replace(threshold=thr)
-        tubes = _tubes(self.outs, p, self.smap, self.svideos)
-        return video_map(self.spatial, tubes, protocol="act", iou=iou, split="test")
-
-    def temporal_map(self, thr: float, tiou=TEMPORAL_TIOU):
-        from attnviz.evaluate.thumos import evaluate_thumos
-
-        p = self.params.replace(threshold=thr)
-        dets = _temporal_dets(self.outs, p, self.tmap)
-        return evaluate_thumos(self.temporal, dets, protocol="thumos14", tiou=tiou)
+    if data.spatial is not None:
+        fr = _score(outs, data.spatial, params, params.threshold, video=None)
+        vr = _score(outs, data.spatial, params, params.threshold, frame=None)
+        row["frame_mAP@0.3"], row["frame_mAP@0.5"] = _at(fr, 0.3), _at(fr, 0.5)
+        row["video_mAP@0.3"] = _at(vr, 0.3)
+        map_rows += _map_rows(method, fr) + _map_rows(method, vr)
+        sweep("frame", "frame-mAP", data.spatial, video=None, iou=(sweep_iou,))
+    if data.temporal is not None:
+        tr = _score(outs, data.temporal, params, params.threshold)
+        row["temporal_mAP@0.3"], row["temporal_mAP@0.5"] = _at(tr, 0.3), _at(tr, 0.5)
+        map_rows += _map_rows(method, tr)
+        sweep("temporal", "temporal mAP", data.temporal, tiou=(sweep_iou,))
+    return row
 
 
 def _present_map(result) -> np.ndarray:
@@ -412,49 +342,25 @@ def compare_explanations(
     device: str = "cpu",
     seed: int = 0,
     quiet: bool = False,
+    html: bool = True,
 ) -> dict:
     """Compare explanation methods on a data set with ground truth; write into ``out_dir``
     (all or nothing): ``table.csv`` / ``table.md`` (methods x metrics), ``map.csv`` (every mAP
     at every IoU), ``sweep.csv``, ``curves.csv`` + ``curves.png`` (deletion / insertion),
     ``sanity.csv`` + ``sanity.png``, ``maps.png`` (each method's maps on the same frames),
-    ``summary.json`` and, with ``save_maps``, ``maps/<method>/<video>.npz``.
+    ``summary.json``, with ``save_maps`` ``maps/<method>/<video>.npz`` and, with ``html``,
+    ``index.html`` (the videos) + ``videos/<key>/index.html`` (:mod:`attnviz.pipeline.page`).
 
     Returns:
         a summary: ``out``, ``videos``, ``methods``, ``accuracy``, ``table`` (rows of numbers)
         and ``markdown``.
     """
-    from tqdm.auto import tqdm
-
-    from attnviz.explain import (
-        BASELINES,
-        make_explainer,
-        parse_methods,
-        spatial_scorer,
-        temporal_scorer,
-    )
-    from attnviz.explain.video import explain_video_methods
-    from attnviz.metrics import (
-        deletion_curve,
-        energy_in_boxes,
-        energy_in_segments,
-        energy_in_tube,
-        insertion_curve,
-        pointing_game,
-        random_order_curves,
-        temporal_pointing_game,
-    )
+    from attnviz.explain import make_explainer, parse_methods
     from attnviz.pipeline.explain import load_model
 
     names = parse_methods(list(methods))
     params = params or LocalizeParams()
-    if baseline not in BASELINES:
-        raise AttnvizError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
-    if temporal_steps is not None and temporal_steps < 1:
-        raise AttnvizError(f"temporal_steps must be >= 1, got {temporal_steps}")
-    if spatial_steps < 1 or random_orders < 1 or sanity_videos < 0 or batch < 1:
-        raise AttnvizError(
-            "spatial_steps, random_orders and batch must be >= 1, sanity_videos >= 0"
-        )
+    _check_options(baseline, temporal_steps, spatial_steps, random_orders, sanity_videos, batch)
     dataset = load_compare_data(
         data, split=split, temporal_gt=temporal_gt, spatial_gt=spatial_gt, classes=classes,
         max_videos=max_videos,
@@ -462,10 +368,7 @@ def compare_explanations(
     out_path = Path(out_dir)
     _check_out(out_path)  # fail before the long computation, create nothing yet
     model, minfo = load_model(checkpoint, device)
-    if frames is None:  # the clip length the model was trained with, else the paper's 25
-        frames = int(((minfo.get("extra") or {}).get("meta") or {}).get("frames", 25))
-    if frames < 1:
-        raise AttnvizError(f"frames must be >= 1, got {frames}")
+    sampling = _Sampling.for_model(minfo, frames, fps, window, stride, baseline)
     options = {
         "batch": batch,
         "steps": ig_steps,
@@ -477,181 +380,255 @@ def compare_explanations(
     explainers = {m: make_explainer(m, model, **options) for m in names}
     _check_classes(model.class_names, dataset)
 
-    outs: dict[str, list[AttentionOutput]] = {m: [] for m in names}
-    curves: dict[str, dict[str, list]] = {m: {} for m in [*names, RANDOM_ROW]}
-    loc: dict[str, dict[str, list[float]]] = {m: {} for m in names}
-    timings: dict[str, float] = {}
-    clips = [0]
-    correct = []
-
-    def add(store, key, value):
-        store.setdefault(key, []).append(value)
-
-    def on_clip(clip, start, maps):
-        clips[0] += 1
-        ts = temporal_scorer(model, clip, batch=batch)
-        ss = spatial_scorer(model, clip, batch=batch)
-        for m, mp in maps.items():
-            c = curves[m]
-            kt = dict(steps=temporal_steps, batch=batch, seed=seed)
-            add(c, "deletion_frames", deletion_curve(mp.importance, ts, **kt))
-            add(c, "insertion_frames", insertion_curve(mp.importance, ts, **kt))
-            kw = dict(steps=spatial_steps, batch=batch, seed=seed)
-            add(c, "deletion_cells", deletion_curve(mp.mask, ss, **kw))
-            add(c, "insertion_cells", insertion_curve(mp.mask, ss, **kw))
-        r = curves[RANDOM_ROW]
-        d, i = random_order_curves(
-            (clip.num_frames,),
-            ts,
-            repeats=random_orders,
-            steps=temporal_steps,
-            batch=batch,
-            seed=seed,
-        )
-        add(r, "deletion_frames", d)
-        add(r, "insertion_frames", i)
-        d, i = random_order_curves(
-            tuple(clip.features.shape[:1]) + clip.grid, ss, repeats=random_orders,
-            steps=spatial_steps, batch=batch, seed=seed,
-        )  # fmt: skip
-        add(r, "deletion_cells", d)
-        add(r, "insertion_cells", i)
-
-    t_start = time.perf_counter()
-    for key, path in tqdm(dataset.videos.items(), desc="videos", unit="video", disable=quiet):
-        res = explain_video_methods(
-            path, model, explainers, frames=frames, fps=fps, window=window, stride=stride,
-            baseline=baseline, name=key, on_clip=on_clip, timings=timings, quiet=quiet,
-        )  # fmt: skip
-        first = next(iter(res.values()))
-        if key in dataset.labels:
-            correct.append(first.class_names[first.top_class] == dataset.labels[key])
-        ann = dataset.spatial.videos.get(key) if dataset.spatial is not None else None
-        boxes = _frame_boxes(ann, first.frame_indices)
-        has_box = any(len(b) for b in boxes)
-        segs = _segments_of(dataset.temporal, key)
-        for m, o in res.items():
-            outs[m].append(o)
-            if has_box:
-                loc[m].setdefault("pointing", []).extend(
-                    pointing_game(o.mask, o.frame_size, boxes)[[len(b) > 0 for b in boxes]]
-                )
-                loc[m].setdefault("energy_box", []).extend(
-                    energy_in_boxes(o.mask, o.frame_size, boxes)[[len(b) > 0 for b in boxes]]
-                )
-                add(loc[m], "energy_tube", energy_in_tube(o.mask, o.frame_size, boxes))
-            if len(segs):
-                add(
-                    loc[m],
-                    "pointing_temporal",
-                    temporal_pointing_game(o.frame_importance, o.timestamps, segs),
-                )
-                add(
-                    loc[m],
-                    "energy_segment",
-                    energy_in_segments(
-                        o.frame_importance, o.timestamps, segs, norm=params.importance_norm
-                    ),
-                )
-    elapsed = time.perf_counter() - t_start
-
-    rows: dict[str, dict[str, float]] = {m: {} for m in [*names, RANDOM_ROW]}
-    map_rows, sweep_rows = [], []
-    for m in names:
-        sc = _Scorer(outs[m], dataset, params)
-        row = rows[m]
-        if dataset.spatial is not None:
-            fr = sc.frame(params.threshold)
-            vr = sc.video(params.threshold)
-            row["frame_mAP@0.3"], row["frame_mAP@0.5"] = _at(fr, 0.3), _at(fr, 0.5)
-            row["video_mAP@0.3"] = _at(vr, 0.3)
-            map_rows += _map_rows(m, fr) + _map_rows(m, vr)
-            sw = _sweep(
-                lambda t, sc=sc: _at(sc.frame(t, (sweep_iou,)), sweep_iou),
-                thresholds,
-                params.threshold,
-            )
-            row["best_thr_frame"] = sw.best_threshold
-            row["best_thr_frame_value"] = sw.best_value
-            sweep_rows += [
-                (m, f"frame-mAP@{sweep_iou:g}", t, v)
-                for t, v in zip(sw.thresholds, sw.values, strict=True)
-            ]
-        if dataset.temporal is not None:
-            tr = sc.temporal_map(params.threshold)
-            row["temporal_mAP@0.3"], row["temporal_mAP@0.5"] = _at(tr, 0.3), _at(tr, 0.5)
-            map_rows += _map_rows(m, tr)
-            sw = _sweep(
-                lambda t, sc=sc: _at(sc.temporal_map(t, (sweep_iou,)), sweep_iou),
-                thresholds,
-                params.threshold,
-            )
-            row["best_thr_temporal"] = sw.best_threshold
-            row["best_thr_temporal_value"] = sw.best_value
-            sweep_rows += [
-                (m, f"temporal mAP@{sweep_iou:g}", t, v)
-                for t, v in zip(sw.thresholds, sw.values, strict=True)
-            ]
-        for k, v in loc[m].items():
-            row[k] = _nanmean(v)
-        row["seconds_per_clip"] = (timings.get(m, 0.0)) / max(clips[0], 1)
-    from attnviz.metrics import mean_curve
-
-    mean_curves: dict[str, dict[str, object]] = {}
-    for m, c in curves.items():
-        mean_curves[m] = {k: mean_curve(v) for k, v in c.items() if v}
-        for k, cv in mean_curves[m].items():
-            rows[m][k] = cv.auc
+    faith = _Faithfulness(
+        model, names, batch=batch, spatial_steps=spatial_steps, temporal_steps=temporal_steps,
+        random_orders=random_orders, seed=seed,
+    )  # fmt: skip
+    run = _explain_dataset(dataset, model, explainers, params, faith, sampling, quiet=quiet)
+    rows, map_rows, sweep_rows = _table_rows(run, dataset, params, thresholds, sweep_iou, faith)
+    mean_curves = faith.mean_curves()
+    for m, per in mean_curves.items():
+        rows[m].update({k: cv.auc for k, cv in per.items()})
     rows[RANDOM_ROW]["seconds_per_clip"] = float("nan")
-
     sanity_rows = []
     if sanity_videos > 0:
         sanity_rows = _sanity(
-            model, dataset, names, options, baseline=baseline, frames=frames, fps=fps,
-            window=window, count=sanity_videos, seed=seed, quiet=quiet,
-        )  # fmt: skip
-        for m in names:
-            sel = [r for r in sanity_rows if r["method"] == m]
-            if sel:
-                rows[m]["rho_mask_top"] = sel[0]["rho_mask"]
-                rows[m]["rho_importance_top"] = sel[0]["rho_importance"]
-                rows[m]["rho_mask_all"] = sel[-1]["rho_mask"]
-                rows[m]["rho_importance_all"] = sel[-1]["rho_importance"]
+            model, dataset, names, options, sampling, count=sanity_videos, seed=seed, quiet=quiet
+        )
+        _add_sanity_columns(rows, names, sanity_rows)
 
-    accuracy = float(np.mean(correct)) if correct else float("nan")
-    info = {
-        "data": Path(dataset.source).name,
-        "split": split,
-        "videos": len(dataset.videos),
-        "clips": clips[0],
-        "checkpoint": Path(checkpoint).name if checkpoint is not None else "default model",
-        "accuracy": accuracy,
-        "sampling": f"{frames} frames uniform"
-        if fps is None
-        else f"{fps:g} fps, windows {window}/{stride}",
-        "baseline": baseline,
-        "seconds": elapsed,
-    }
+    info = _run_info(dataset, split, checkpoint, sampling, run, faith)
     markdown = format_markdown(rows, names, info, sweep_iou=sweep_iou)
     with output_dir(out_path) as tmp:
         _write_tables(
             tmp, rows, names, markdown, map_rows, sweep_rows, mean_curves, sanity_rows, info
         )
-        _figures(tmp, dataset, outs, names, mean_curves, sanity_rows, params, figure_video)
+        _figures(tmp, dataset, run.outs, names, mean_curves, sanity_rows, params, figure_video)
         if save_maps:
-            from attnviz.io.maps import save_attention
+            _save_maps(tmp / "maps", run.outs)
+        if html:
+            from attnviz.pipeline.page import write_compare_pages
 
-            for m in names:
-                for o in outs[m]:
-                    save_attention(tmp / "maps" / m / f"{o.video.replace('/', '__')}.npz", o)
+            write_compare_pages(tmp, dataset, run.outs, params=params)
     return {
         "out": str(out_path),
         "videos": len(dataset.videos),
         "methods": names,
-        "accuracy": accuracy,
+        "accuracy": info["accuracy"],
         "table": rows,
         "markdown": markdown,
     }
+
+
+# --------------------------------------------------------------------------------- steps
+def _check_options(baseline, temporal_steps, spatial_steps, random_orders, sanity_videos, batch):
+    from attnviz.explain import BASELINES
+
+    if baseline not in BASELINES:
+        raise AttnvizError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
+    if temporal_steps is not None and temporal_steps < 1:
+        raise AttnvizError(f"temporal_steps must be >= 1, got {temporal_steps}")
+    if spatial_steps < 1 or random_orders < 1 or sanity_videos < 0 or batch < 1:
+        raise AttnvizError(
+            "spatial_steps, random_orders and batch must be >= 1, sanity_videos >= 0"
+        )
+
+
+class _Faithfulness:
+    """Deletion and insertion curves of every clip (frames and feature cells), for each method
+    and for random orders; :meth:`on_clip` is the ``on_clip`` hook of
+    :func:`~attnviz.explain.video.explain_video_methods`."""
+
+    def __init__(
+        self, model, methods, *, batch, spatial_steps, temporal_steps, random_orders, seed
+    ):
+        self.model = model
+        self.batch = batch
+        self.spatial = dict(steps=spatial_steps, batch=batch, seed=seed)
+        self.temporal = dict(steps=temporal_steps, batch=batch, seed=seed)
+        self.random_orders = random_orders
+        self.curves: dict[str, dict[str, list]] = {m: {} for m in [*methods, RANDOM_ROW]}
+        self.clips = 0
+
+    def _add(self, method: str, kind: str, curve) -> None:
+        self.curves[method].setdefault(kind, []).append(curve)
+
+    def on_clip(self, clip, start, maps) -> None:
+        from attnviz.explain import spatial_scorer, temporal_scorer
+        from attnviz.metrics import deletion_curve, insertion_curve, random_order_curves
+
+        self.clips += 1
+        ts = temporal_scorer(self.model, clip, batch=self.batch)
+        ss = spatial_scorer(self.model, clip, batch=self.batch)
+        for m, mp in maps.items():
+            self._add(m, "deletion_frames", deletion_curve(mp.importance, ts, **self.temporal))
+            self._add(m, "insertion_frames", insertion_curve(mp.importance, ts, **self.temporal))
+            self._add(m, "deletion_cells", deletion_curve(mp.mask, ss, **self.spatial))
+            self._add(m, "insertion_cells", insertion_curve(mp.mask, ss, **self.spatial))
+        shapes = {
+            "frames": ((clip.num_frames,), ts, self.temporal),
+            "cells": (tuple(clip.features.shape[:1]) + clip.grid, ss, self.spatial),
+        }
+        for what, (shape, scorer, kw) in shapes.items():
+            d, i = random_order_curves(shape, scorer, repeats=self.random_orders, **kw)
+            self._add(RANDOM_ROW, f"deletion_{what}", d)
+            self._add(RANDOM_ROW, f"insertion_{what}", i)
+
+    def mean_curves(self) -> dict[str, dict[str, object]]:
+        """``{method: {kind: mean curve}}`` over the clips (random orders as ``RANDOM_ROW``)."""
+        from attnviz.metrics import mean_curve
+
+        return {m: {k: mean_curve(v) for k, v in c.items() if v} for m, c in self.curves.items()}
+
+
+@dataclass(frozen=True)
+class _Sampling:
+    """How clips are drawn from each video: ``frames`` uniform samples, or at ``fps`` in
+    windows of ``window`` samples every ``stride``; ``baseline`` is the input of a removed
+    frame."""
+
+    frames: int
+    fps: float | None
+    window: int
+    stride: int
+    baseline: str
+
+    @classmethod
+    def for_model(cls, minfo, frames, fps, window, stride, baseline) -> _Sampling:
+        """``frames`` default to the clip length the model was trained with, else the
+        paper's 25."""
+        if frames is None:
+            frames = int(((minfo.get("extra") or {}).get("meta") or {}).get("frames", 25))
+        if frames < 1:
+            raise ParameterError("frames", f"must be >= 1, got {frames}")
+        return cls(frames, fps, window, stride, baseline)
+
+    def describe(self) -> str:
+        if self.fps is None:
+            return f"{self.frames} frames uniform"
+        return f"{self.fps:g} fps, windows {self.window}/{self.stride}"
+
+
+@dataclass
+class _Run:
+    """What explaining every video gave: the maps of each method, localization scores per
+    method and metric (one value per frame / video), correct top-1 predictions, seconds per
+    method and in all."""
+
+    outs: dict[str, list[AttentionOutput]]
+    loc: dict[str, dict[str, list[float]]]
+    correct: list[bool]
+    timings: dict[str, float]
+    seconds: float
+
+
+def _explain_dataset(
+    data: CompareData, model, explainers, params, faith: _Faithfulness, sampling: _Sampling, *,
+    quiet: bool,
+) -> _Run:  # fmt: skip
+    """Every method's maps of every video (faithfulness curves on the way, through
+    ``faith``), and their pointing / energy scores against the ground truth."""
+    from tqdm.auto import tqdm
+
+    from attnviz.explain.video import explain_video_methods
+
+    run = _Run({m: [] for m in explainers}, {m: {} for m in explainers}, [], {}, 0.0)
+    t_start = time.perf_counter()
+    for key, path in tqdm(data.videos.items(), desc="videos", unit="video", disable=quiet):
+        res = explain_video_methods(
+            path, model, explainers, frames=sampling.frames, fps=sampling.fps,
+            window=sampling.window, stride=sampling.stride, baseline=sampling.baseline, name=key,
+            on_clip=faith.on_clip, timings=run.timings, quiet=quiet,
+        )  # fmt: skip
+        first = next(iter(res.values()))
+        if key in data.labels:
+            run.correct.append(first.class_names[first.top_class] == data.labels[key])
+        ann = data.spatial.videos.get(key) if data.spatial is not None else None
+        boxes = _frame_boxes(ann, first.frame_indices)
+        segs = _segments_of(data.temporal, key)
+        for m, o in res.items():
+            run.outs[m].append(o)
+            for metric, values in _pointing_energy(o, boxes, segs, params).items():
+                run.loc[m].setdefault(metric, []).extend(values)
+    run.seconds = time.perf_counter() - t_start
+    return run
+
+
+def _pointing_energy(
+    o: AttentionOutput, boxes: list[np.ndarray], segs: np.ndarray, params: LocalizeParams
+) -> dict[str, list[float]]:
+    """Pointing game and energy of one video's maps inside its ground-truth boxes (per frame
+    with a box), tube and segments (per video)."""
+    from attnviz.metrics import (
+        energy_in_boxes,
+        energy_in_segments,
+        energy_in_tube,
+        pointing_game,
+        temporal_pointing_game,
+    )
+
+    out: dict[str, list[float]] = {}
+    has = [len(b) > 0 for b in boxes]
+    if any(has):
+        out["pointing"] = list(pointing_game(o.mask, o.frame_size, boxes)[has])
+        out["energy_box"] = list(energy_in_boxes(o.mask, o.frame_size, boxes)[has])
+        out["energy_tube"] = [energy_in_tube(o.mask, o.frame_size, boxes)]
+    if len(segs):
+        out["pointing_temporal"] = [temporal_pointing_game(o.frame_importance, o.timestamps, segs)]
+        out["energy_segment"] = [
+            energy_in_segments(o.frame_importance, o.timestamps, segs, norm=params.importance_norm)
+        ]
+    return out
+
+
+def _table_rows(run: _Run, data, params, thresholds, sweep_iou, faith: _Faithfulness):
+    """``(rows, map_rows, sweep_rows)``: the table's localization and cost columns per method,
+    and the rows of ``map.csv`` and ``sweep.csv``."""
+    rows: dict[str, dict[str, float]] = {m: {} for m in [*run.outs, RANDOM_ROW]}
+    map_rows: list[tuple] = []
+    sweep_rows: list[tuple] = []
+    for m, outs in run.outs.items():
+        row = rows[m]
+        row.update(_map_columns(m, outs, data, params, thresholds, sweep_iou, map_rows, sweep_rows))
+        for k, v in run.loc[m].items():
+            row[k] = _nanmean(v)
+        row["seconds_per_clip"] = (run.timings.get(m, 0.0)) / max(faith.clips, 1)
+    return rows, map_rows, sweep_rows
+
+
+def _run_info(data: CompareData, split, checkpoint, sampling: _Sampling, run: _Run, faith):
+    """What the run was (the header of ``table.md`` and ``summary.json``)."""
+    return {
+        "data": Path(data.source).name,
+        "split": split,
+        "videos": len(data.videos),
+        "clips": faith.clips,
+        "checkpoint": Path(checkpoint).name if checkpoint is not None else "default model",
+        "accuracy": float(np.mean(run.correct)) if run.correct else float("nan"),
+        "sampling": sampling.describe(),
+        "baseline": sampling.baseline,
+        "seconds": run.seconds,
+    }
+
+
+def _add_sanity_columns(rows, names, sanity_rows) -> None:
+    """The rank correlations after re-initialising the classifier (the first stage) and every
+    layer (the last one)."""
+    for m in names:
+        sel = [r for r in sanity_rows if r["method"] == m]
+        if sel:
+            rows[m]["rho_mask_top"] = sel[0]["rho_mask"]
+            rows[m]["rho_importance_top"] = sel[0]["rho_importance"]
+            rows[m]["rho_mask_all"] = sel[-1]["rho_mask"]
+            rows[m]["rho_importance_all"] = sel[-1]["rho_importance"]
+
+
+def _save_maps(folder: Path, outs: Mapping[str, list[AttentionOutput]]) -> None:
+    from attnviz.io.maps import save_attention
+
+    for m, per in outs.items():
+        for o in per:
+            save_attention(folder / m / f"{o.video.replace('/', '__')}.npz", o)
 
 
 def _check_out(path: Path) -> None:
@@ -693,23 +670,21 @@ def _map_rows(method: str, result) -> list[tuple]:
     ]
 
 
-def _first_clip(path: Path, frames: int, fps: float | None, window: int) -> list[np.ndarray]:
+def _first_clip(path: Path, sampling: _Sampling) -> list[np.ndarray]:
     from attnviz.io.video import iter_sampled, sample_uniform
 
-    if fps is None:
-        _, got = sample_uniform(path, frames)
+    if sampling.fps is None:
+        _, got = sample_uniform(path, sampling.frames)
         return [f for _, f in got]
     out = []
-    for _, f in iter_sampled(path, fps):
+    for _, f in iter_sampled(path, sampling.fps):
         out.append(f)
-        if len(out) == window:
+        if len(out) == sampling.window:
             break
     return out
 
 
-def _sanity(
-    model, data, names, options, *, baseline, frames, fps, window, count, seed, quiet
-) -> list[dict]:
+def _sanity(model, data, names, options, sampling: _Sampling, *, count, seed, quiet) -> list[dict]:
     """Mean rank correlation per (method, stage) over the first clip of ``count`` videos."""
     from tqdm.auto import tqdm
 
@@ -726,13 +701,15 @@ def _sanity(
     stages: list[str] = []
     keys = list(data.videos)[:count]
     for key in tqdm(keys, desc="sanity", unit="video", disable=quiet):
-        clip_frames = np.stack(_first_clip(data.videos[key], frames, fps, window))
-        clip = prepare_clip(model, clip_frames, baseline=baseline)
+        clip_frames = np.stack(_first_clip(data.videos[key], sampling))
+        clip = prepare_clip(model, clip_frames, baseline=sampling.baseline)
         trained = {m: make_explainer(m, model, **options)(clip) for m in names}
         for stage, rmodel in cascading_randomization(model, seed=seed):
             if stage not in stages:
                 stages.append(stage)
-            rclip = prepare_clip(rmodel, clip_frames, baseline=baseline, target=clip.target)
+            rclip = prepare_clip(
+                rmodel, clip_frames, baseline=sampling.baseline, target=clip.target
+            )
             for m in names:
                 maps = make_explainer(m, rmodel, **options)(rclip)
                 acc.setdefault((m, stage), []).append(
@@ -805,20 +782,23 @@ def format_markdown(
             continue
         lines.append(f"**{group}**: {notes[group]}")
         lines.append("")
-        lines.append("| method | " + " | ".join(TABLE_COLUMNS[c][0] for c in present) + " |")
-        lines.append("|---" + "|---:" * len(present) + "|")
         row_names = list(methods) + ([RANDOM_ROW] if group == "Faithfulness" else [])
-        for m in row_names:
-            r = rows[m]
-            cells = [
-                _cell(
-                    r.get(c),
-                    TABLE_COLUMNS[c][1],
-                    r.get(f"{c}_value") if c.startswith("best_thr") else None,
-                )
-                for c in present
+        cells = [
+            [
+                m,
+                *(
+                    _cell(
+                        rows[m].get(c),
+                        TABLE_COLUMNS[c][1],
+                        rows[m].get(f"{c}_value") if c.startswith("best_thr") else None,
+                    )
+                    for c in present
+                ),
             ]
-            lines.append(f"| {m} | " + " | ".join(cells) + " |")
+            for m in row_names
+        ]
+        head = ["method", *(TABLE_COLUMNS[c][0] for c in present)]
+        lines.append(markdown_table(head, cells))
         lines.append("")
     return "\n".join(lines)
 
@@ -863,71 +843,13 @@ def _write_tables(
 
 
 # --------------------------------------------------------------------------------- figures
-_CURVE_TITLES = {
-    "deletion_frames": "deletion over frames",
-    "insertion_frames": "insertion over frames",
-    "deletion_cells": "deletion over feature cells",
-    "insertion_cells": "insertion over feature cells",
-}
+def _save(fig, path: Path, dpi: int) -> None:
+    import matplotlib.pyplot as plt
 
-
-def _plot_curve_panel(ax, curves: Mapping[str, Mapping[str, object]], kind: str):
-    """One panel of deletion / insertion curves, one line per method (random dashed).
-    Returns ``(fig, ax)``."""
-    for m, per in curves.items():
-        if kind not in per:
-            continue
-        cv = per[kind]
-        style = dict(ls="--", color="gray") if m == RANDOM_ROW else {}
-        ax.plot(cv.fractions, cv.scores, label=f"{m} ({cv.auc:.3f})", lw=1.4, **style)
-    ax.set_title(_CURVE_TITLES[kind], fontsize=9)
-    ax.set_xlabel(
-        "fraction " + ("removed" if kind.startswith("deletion") else "present"), fontsize=8
-    )
-    ax.set_ylabel("probability of the class", fontsize=8)
-    ax.set_xlim(0, 1)
-    ax.legend(fontsize=7, frameon=False)
-    return ax.figure, ax
-
-
-def _plot_sanity_panel(ax, sanity_rows: Sequence[Mapping], field: str):
-    """Rank correlation against the randomisation stage, one line per method. Returns
-    ``(fig, ax)``."""
-    stages = list(dict.fromkeys(r["stage"] for r in sanity_rows))
-    for m in dict.fromkeys(r["method"] for r in sanity_rows):
-        ys = [
-            next(r[field] for r in sanity_rows if r["method"] == m and r["stage"] == s)
-            for s in stages
-        ]
-        ax.plot(range(len(stages)), ys, marker="o", ms=3, lw=1.4, label=m)
-    ax.set_xticks(range(len(stages)))
-    ax.set_xticklabels(stages, rotation=40, ha="right", fontsize=7)
-    ax.axhline(0, color="gray", lw=0.6)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_ylabel(
-        "Spearman rho with trained " + ("mask" if field == "rho_mask" else "importance"), fontsize=8
-    )
-    ax.set_title("cascading randomisation (re-initialised up to)", fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
-    return ax.figure, ax
-
-
-def _pick_frames(out: AttentionOutput, boxes: list[np.ndarray], num: int = 6) -> list[int]:
-    inside = [t for t, b in enumerate(boxes) if len(b)]
-    outside = [t for t, b in enumerate(boxes) if not len(b)]
-    pick: list[int] = []
-    if inside:
-        k = min(len(inside), num - min(2, len(outside)))
-        pick += [inside[i] for i in np.linspace(0, len(inside) - 1, k).round().astype(int)]
-        before = [t for t in outside if t < inside[0]]
-        after = [t for t in outside if t > inside[-1]]
-        if before:
-            pick.append(before[len(before) // 2])
-        if after and len(pick) < num:
-            pick.append(after[len(after) // 2])
-    rest = [t for t in np.linspace(0, out.num_frames - 1, num).round().astype(int) if t not in pick]
-    pick += rest[: max(0, num - len(pick))]
-    return sorted(set(int(t) for t in pick))[:num]
+    try:
+        fig.savefig(path, dpi=dpi)
+    finally:
+        plt.close(fig)
 
 
 def _figures(
@@ -936,26 +858,14 @@ def _figures(
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from attnviz.render.compare import plot_curves, plot_sanity
 
-    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5))
-    for ax, kind in zip(axes.ravel(), _CURVE_TITLES, strict=True):
-        _plot_curve_panel(ax, curves, kind)
-    fig.tight_layout()
-    fig.savefig(tmp / "curves.png", dpi=130)
-    plt.close(fig)
-
+    _save(plot_curves(curves, random_row=RANDOM_ROW)[0], tmp / "curves.png", 130)
     if sanity_rows:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-        _plot_sanity_panel(axes[0], sanity_rows, "rho_mask")
-        _plot_sanity_panel(axes[1], sanity_rows, "rho_importance")
-        fig.tight_layout()
-        fig.savefig(tmp / "sanity.png", dpi=130)
-        plt.close(fig)
-
+        _save(plot_sanity(sanity_rows)[0], tmp / "sanity.png", 130)
     keys = [o.video for o in outs[methods[0]]]
     if figure_video is not None and figure_video not in keys:
-        raise AttnvizError(f"--figure-video {figure_video!r} is not one of the compared videos")
+        raise ParameterError("figure_video", f"{figure_video!r} is not one of the compared videos")
     key = figure_video
     if key is None:
         for k in keys:
@@ -971,68 +881,17 @@ def _figures(
 def _maps_figure(
     path: Path, data: CompareData, key: str, by: Mapping[str, AttentionOutput], params
 ) -> None:
-    import matplotlib.pyplot as plt
-
     from attnviz.io.video import iter_frames
-    from attnviz.localize import mask_to_box
-    from attnviz.render import GT_COLOR, PRED_COLOR, draw_boxes, overlay_heatmap
+    from attnviz.render.compare import pick_frames, plot_method_maps
 
     first = next(iter(by.values()))
     ann = data.spatial.videos.get(key) if data.spatial is not None else None
     boxes = _frame_boxes(ann, first.frame_indices)
-    pick = _pick_frames(first, boxes)
+    pick = pick_frames(boxes, first.num_frames)
     want = sorted(set(int(first.frame_indices[t]) - 1 for t in pick))
     imgs = dict(iter_frames(data.videos[key], want))
-    methods = list(by)
-    ncol = len(pick)
-    fig = plt.figure(figsize=(1.6 * ncol + 1.2, 1.35 * (len(methods) + 1) + 2.0))
-    gs = fig.add_gridspec(len(methods) + 2, ncol, height_ratios=[1] * (len(methods) + 1) + [1.4])
-    segs = _segments_of(data.temporal, key)
-    for j, t in enumerate(pick):
-        img = imgs.get(int(first.frame_indices[t]) - 1)
-        if img is None:
-            continue
-        gt_img = draw_boxes(img, boxes[t], color=GT_COLOR) if len(boxes[t]) else img
-        ax = fig.add_subplot(gs[0, j])
-        ax.imshow(gt_img)
-        ax.set_title(f"{first.timestamps[t]:.2f} s", fontsize=7)
-        ax.axis("off")
-        for i, m in enumerate(methods):
-            o = by[m]
-            k = o.top_class if params.class_index is None else params.class_index
-            vis = overlay_heatmap(img, o.mask[t], alpha=0.5)
-            res = mask_to_box(o.mask[t], o.frame_size, params, prob=float(o.scores[k]))
-            if res is not None:
-                vis = draw_boxes(vis, [res[0]], color=PRED_COLOR)
-            ax = fig.add_subplot(gs[i + 1, j])
-            ax.imshow(vis)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j == 0:
-                ax.set_ylabel(m, fontsize=8)
-    ax = fig.add_subplot(gs[-1, :])
-    for s, e in segs:
-        ax.axvspan(s, e, color="tab:blue", alpha=0.15, lw=0)
-    for m in methods:
-        o = by[m]
-        ax.plot(
-            o.timestamps,
-            normalise_importance(o.frame_importance, params.importance_norm),
-            lw=1.3,
-            label=m,
-        )
-    ax.axhline(params.threshold, color="gray", ls="--", lw=0.7)
-    ax.set_xlabel("time (s); ground-truth segment shaded", fontsize=8)
-    ax.set_ylabel("normalised importance", fontsize=8)
-    ax.legend(
-        fontsize=7, frameon=False, ncol=len(methods), loc="lower center", bbox_to_anchor=(0.5, 1.0)
+    images = {t: imgs.get(int(first.frame_indices[t]) - 1) for t in pick}
+    fig, _ = plot_method_maps(
+        by, images, boxes, _segments_of(data.temporal, key), params, title_video=key
     )
-    name = first.class_names[first.top_class]
-    fig.suptitle(
-        f"{key}: predicted {name} ({first.scores[first.top_class]:.2f}); ground truth blue, "
-        f"boxes at threshold {params.threshold:g} red",
-        fontsize=9,
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path, 100)

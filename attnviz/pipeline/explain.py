@@ -31,23 +31,21 @@ from pathlib import Path
 
 import numpy as np
 
-from attnviz.errors import AttnvizError
+from attnviz.errors import AttnvizError, ParameterError
 from attnviz.io.atomic import output_dir
 from attnviz.localize import (
     LocalizeParams,
-    boxes_from_attention,
     mask_to_box,
     normalise_importance,
     segment_bounds,
     segments_from_attention,
-    tubes_from_attention,
     with_importance,
 )
-from attnviz.types import AttentionOutput, Box, FrameDetections, Segment, TemporalDetections
+from attnviz.pipeline.scoring import detections_from_maps
+from attnviz.types import AttentionOutput, Segment, TemporalDetections
 
 __all__ = [
     "DEFAULT_MODEL",
-    "VIDEO_SUFFIXES",
     "default_checkpoint",
     "detect_segments_in_videos",
     "explain_video",
@@ -60,9 +58,6 @@ __all__ = [
 
 #: Where the embedded default model is looked for, inside the installed package.
 DEFAULT_MODEL = "resources/default_model.pt"
-
-#: Files :func:`detect_segments_in_videos` takes for videos.
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".mpeg", ".mpg", ".webm", ".m4v")
 
 #: ``on_final(t, index0, rgb, mask, importance)``: sampled frame ``t`` (0-based source index
 #: ``index0``, image ``rgb [H, W, 3] uint8``) with its final ``mask [h, w]`` and importance.
@@ -78,9 +73,10 @@ def default_checkpoint() -> Path:
     """
     path = Path(str(resources.files("attnviz").joinpath(DEFAULT_MODEL)))
     if not path.is_file():
-        raise AttnvizError(
-            "no default model is shipped with this install yet (attnviz/"
-            f"{DEFAULT_MODEL} is missing): pass --checkpoint CKPT"
+        raise ParameterError(
+            "checkpoint",
+            "not given, and no default model is shipped with this install yet (attnviz/"
+            f"{DEFAULT_MODEL} is missing)",
         )
     return path
 
@@ -89,15 +85,15 @@ def _device(device: str):
     import torch
 
     if device != "cpu" and not device.startswith("cuda"):
-        raise AttnvizError(f"--device must be cpu or cuda, got {device!r}")
+        raise ParameterError("device", f"must be cpu or cuda, got {device!r}")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise AttnvizError(f"--device {device}: CUDA is not available on this machine")
+        raise ParameterError("device", f"{device}: CUDA is not available on this machine")
     return torch.device(device)
 
 
 def _check_precision(precision: str) -> None:
     if precision not in ("fp32", "bf16"):
-        raise AttnvizError(f"--precision must be fp32 or bf16, got {precision!r}")
+        raise ParameterError("precision", f"must be fp32 or bf16, got {precision!r}")
 
 
 def load_model(checkpoint: str | os.PathLike[str] | None, device: str = "cpu"):
@@ -168,9 +164,13 @@ def _eval_mode(model) -> Iterator[None]:
 
 
 def _bar(quiet: bool, desc: str, unit: str = "frame", total: int | None = None):
+    """A progress bar on a terminal only (``disable=None``): on a redirected stderr a bar that
+    cannot erase itself would leave a stray ``0frame [00:00, ?frame/s]`` line."""
     from tqdm.auto import tqdm
 
-    return tqdm(desc=desc, unit=unit, total=total, disable=quiet, leave=False, dynamic_ncols=True)
+    return tqdm(
+        desc=desc, unit=unit, total=total, disable=quiet or None, leave=False, dynamic_ncols=True
+    )
 
 
 # --------------------------------------------------------------------------- explain
@@ -188,6 +188,7 @@ def explain_video(
     importance_rule: str = "mean",
     quiet: bool = False,
     on_final: FinalHook | None = None,
+    decoded=None,
 ) -> AttentionOutput:
     """Run the model over ``video`` and return where and when it looked.
 
@@ -207,6 +208,11 @@ def explain_video(
         quiet: no progress bar.
         on_final: called once per sampled frame, in order, when its values are final (see
             :data:`FinalHook`), for rendering while streaming.
+        decoded: frames decoded elsewhere (e.g. in a worker process) instead of decoding
+            ``video`` here: for uniform sampling ``(VideoInfo, [(index, rgb), ...])`` as
+            :func:`~attnviz.io.video.sample_uniform` returns it; with ``fps``
+            ``(video_fps, iterable of (index, rgb))`` as :func:`~attnviz.io.video.iter_sampled`
+            yields them. ``video`` then only names the output (its stem).
 
     Returns:
         AttentionOutput: ``[T, T]`` temporal weights for uniform sampling, ``[W, n, n]`` with
@@ -225,9 +231,9 @@ def explain_video(
     if importance_rule not in ("mean", "max", "last"):
         raise AttnvizError(f"importance rule must be mean, max or last, got {importance_rule!r}")
     if fps is None and frames < 1:
-        raise AttnvizError(f"--frames must be >= 1, got {frames}")
+        raise ParameterError("frames", f"must be >= 1, got {frames}")
     if fps is not None and not fps > 0:
-        raise AttnvizError(f"--fps must be positive, got {fps}")
+        raise ParameterError("fps", f"must be positive, got {fps}")
     if fps is not None and (window < 1 or not 1 <= stride <= window):
         raise AttnvizError(f"need 1 <= stride <= window, got window={window}, stride={stride}")
     if model is None:
@@ -235,18 +241,23 @@ def explain_video(
     runner = _Runner(model, precision)
     with _eval_mode(model):
         if fps is None:
-            return _explain_uniform(Path(video), runner, frames, importance_rule, quiet, on_final)
+            return _explain_uniform(
+                Path(video), runner, frames, importance_rule, quiet, on_final, decoded
+            )
         return _explain_windows(
-            Path(video), runner, fps, window, stride, importance_rule, quiet, on_final
+            Path(video), runner, fps, window, stride, importance_rule, quiet, on_final, decoded
         )
 
 
-def _explain_uniform(path: Path, runner: _Runner, n: int, rule, quiet, on_final):
+def _explain_uniform(path: Path, runner: _Runner, n: int, rule, quiet, on_final, decoded=None):
     from attnviz.io.video import sample_uniform
     from attnviz.localize import frame_importance
 
-    with _bar(quiet, f"{path.name}: decoding") as bar:
-        info, got = sample_uniform(path, n, progress=bar.update)
+    if decoded is not None:
+        info, got = decoded
+    else:
+        with _bar(quiet, f"{path.name}: decoding") as bar:
+            info, got = sample_uniform(path, n, progress=bar.update)
     index = [i for i, _ in got]
     unique = sorted(set(index))  # short videos repeat frames: run the backbone once each
     first = {i: next(f for j, f in got if j == i) for i in unique}
@@ -298,13 +309,15 @@ class _Stitch:
         return (self.mask[t] / c).astype(np.float32), float(self.imp[t] / c)
 
 
-def _explain_windows(path: Path, runner: _Runner, sample_fps, window, stride, rule, quiet, hook):
+def _explain_windows(
+    path: Path, runner: _Runner, sample_fps, window, stride, rule, quiet, hook, decoded=None
+):
     import torch
 
     from attnviz.io.video import iter_sampled, stream_fps
     from attnviz.localize import frame_importance
 
-    vfps = stream_fps(path)
+    vfps = stream_fps(path) if decoded is None else float(decoded[0])
     stitch = _Stitch()
     index: list[int] = []  # source index of each sampled frame
     feats: list = []  # features of samples feat_base, feat_base + 1, ...
@@ -350,8 +363,13 @@ def _explain_windows(path: Path, runner: _Runner, sample_fps, window, stride, ru
         feat_base = keep_from
         finalise(keep_from)  # no window that is still to come covers these samples
 
-    with _bar(quiet, f"{path.name}: explaining") as bar:
-        for i0, f in iter_sampled(path, sample_fps, fps=vfps, progress=bar.update):
+    with _bar(quiet or decoded is not None, f"{path.name}: explaining") as bar:
+        samples = (
+            iter_sampled(path, sample_fps, fps=vfps, progress=bar.update)
+            if decoded is None
+            else decoded[1]
+        )
+        for i0, f in samples:
             size = f.shape[:2]
             if hook is not None:
                 held[len(index)] = f
@@ -390,26 +408,6 @@ def _top5(out: AttentionOutput) -> list[tuple[str, float]]:
     return [(out.class_names[k], float(out.scores[k])) for k in order]
 
 
-def _boxes_to_dets(boxes: list[Box]) -> FrameDetections:
-    return FrameDetections.from_arrays(
-        [b.video for b in boxes],
-        [b.frame for b in boxes],
-        [b.label for b in boxes],
-        [b.score for b in boxes],
-        np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], dtype=np.float64).reshape(-1, 4),
-    )
-
-
-def _segments_to_dets(segs: list[Segment]) -> TemporalDetections:
-    return TemporalDetections.from_arrays(
-        [s.video for s in segs],
-        [s.start for s in segs],
-        [s.end for s in segs],
-        [s.label for s in segs],
-        [s.score for s in segs],
-    )
-
-
 def _class_ids(names: Sequence[str]) -> list[int]:
     """Run-file class ids: THUMOS14's (UCF101 ids) when every class is a THUMOS14 detection
     class, else 1..K in the model's order."""
@@ -434,10 +432,10 @@ def _write_png(path: Path, rgb: np.ndarray) -> None:
 def _write_boxes(folder: Path, out: AttentionOutput, params: LocalizeParams) -> int:
     from attnviz.io.detections import write_frame_detections, write_tubes
 
-    boxes = boxes_from_attention(out, params)
-    write_frame_detections(folder / "boxes.csv", _boxes_to_dets(boxes), out.class_names)
-    write_tubes(folder / "tubes.json", tubes_from_attention(out, params))
-    return len(boxes)
+    dets = detections_from_maps([out], params, kinds=("frame", "tube"))
+    write_frame_detections(folder / "boxes.csv", dets.frames, out.class_names)
+    write_tubes(folder / "tubes.json", dets.tubes)
+    return len(dets.frames)
 
 
 def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) -> int:
@@ -446,8 +444,7 @@ def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) 
     from attnviz.io.atomic import atomic_write_text
     from attnviz.io.thumos import write_run_file
 
-    segs = segments_from_attention(out, params)
-    dets = _segments_to_dets(segs)
+    dets = detections_from_maps([out], params, kinds=("temporal",)).temporal
     table = pd.DataFrame(
         {
             "video": dets.video,
@@ -459,7 +456,7 @@ def _write_segments(folder: Path, out: AttentionOutput, params: LocalizeParams) 
     )
     atomic_write_text(folder / "segments.csv", table.to_csv(index=False))
     write_run_file(folder / "run.txt", dets, _class_ids(out.class_names))
-    return len(segs)
+    return len(dets)
 
 
 def _check_video(video: str | os.PathLike[str]) -> Path:
@@ -518,6 +515,7 @@ def spatial_map(
     strip_frames: int = 16,
     quiet: bool = False,
     params: LocalizeParams | None = None,
+    html: bool = True,
 ) -> dict:
     """Where the model looks. Writes into ``out_dir`` (all or nothing):
 
@@ -528,7 +526,9 @@ def spatial_map(
       levels) over up to ``strip_frames`` evenly spaced sampled frames;
     * ``boxes.csv`` (``video,frame,class,score,x1,y1,x2,y2``; 1-based source frames, pixels)
       and ``tubes.json`` (:func:`~attnviz.localize.tubes_from_attention`);
-    * ``maps.npz``: the :class:`~attnviz.types.AttentionOutput`.
+    * ``maps.npz``: the :class:`~attnviz.types.AttentionOutput`;
+    * with ``html``: ``index.html`` + ``video.webm``, the interactive page
+      (:func:`attnviz.pipeline.page.write_video_page`).
 
     Returns:
         a summary: ``top5`` ``[(class, probability)]``, ``frames`` (sampled), ``boxes``,
@@ -542,7 +542,8 @@ def spatial_map(
     if fps is not None and params.mask_norm == "clip":
         raise AttnvizError(
             "mask normalisation 'clip' needs the whole video's masks before the first frame is "
-            "drawn: use 'frame' or 'none' with --fps (or `attnviz localize` on maps.npz)"
+            "drawn: use 'frame' or 'none' with {fps} (or `attnviz localize` on maps.npz)",
+            params=("fps",),
         )
     if not 0.0 <= alpha <= 1.0:
         raise AttnvizError(f"alpha must be in [0, 1], got {alpha}")
@@ -592,10 +593,15 @@ def spatial_map(
                 np.array([x[3] for x in sel]),
                 height=96,
                 colormap=colormap,
+                values=True,
             ),
         )
         save_attention(tmp / "maps.npz", out)
         n_boxes = _write_boxes(tmp, out, params)
+        if html:
+            from attnviz.pipeline.page import write_video_page
+
+            write_video_page(tmp, out, video=path, params=params, colormap=colormap)
     return {"top5": _top5(out), "frames": out.num_frames, "boxes": n_boxes, "out": str(out_dir)}
 
 
@@ -614,12 +620,14 @@ def temporal_map(
     precision: str = "fp32",
     quiet: bool = False,
     params: LocalizeParams | None = None,
+    html: bool = True,
 ) -> dict:
     """When the model looks. Writes into ``out_dir`` (all or nothing): ``temporal.png`` (the
     normalised importance over the video's time axis, detected segments shaded),
     ``segments.csv`` (``video,t_start,t_end,class,score``, seconds), ``run.txt`` (a THUMOS14
     run file ``video t_start t_end class_id score``; THUMOS14 class ids when the model's
-    classes are THUMOS14's, else 1..K) and ``maps.npz``.
+    classes are THUMOS14's, else 1..K), ``maps.npz`` and, with ``html``, the interactive page
+    ``index.html`` + ``video.webm``.
 
     Returns:
         a summary: ``top5``, ``frames``, ``segments``, ``out``.
@@ -639,6 +647,10 @@ def temporal_map(
         _plot_curve(tmp / "temporal.png", out, params)
         save_attention(tmp / "maps.npz", out)
         n_segs = _write_segments(tmp, out, params)
+        if html:
+            from attnviz.pipeline.page import write_video_page
+
+            write_video_page(tmp, out, video=path, params=params)
     return {"top5": _top5(out), "frames": out.num_frames, "segments": n_segs, "out": str(out_dir)}
 
 
@@ -657,9 +669,11 @@ def _plot_curve(path: Path, out: AttentionOutput, params: LocalizeParams) -> Non
         plot_temporal_curve(
             ax,
             out.timestamps,
-            normalise_importance(out.frame_importance, params.importance_norm),
+            normalise_importance(out.frame_importance, params.importance_norm, params.flat_range),
             segments=[(s.start, s.end) for s in segs],
             threshold=params.threshold,
+            raw=out.frame_importance,
+            flat_range=params.flat_range,
             title=f"{out.video}: {out.class_names[k]} ({out.scores[k]:.2f})",
             time_range=(0.0, float(segment_bounds(out.timestamps)[-1])),
         )
@@ -694,9 +708,9 @@ def localize_maps(
         except ValueError as exc:
             raise AttnvizError(f"{maps}: {exc}") from None
     if params.class_index is not None and params.class_index >= len(out.class_names):
-        raise AttnvizError(
-            f"--class {params.class_index} is out of range: {maps} has "
-            f"{len(out.class_names)} classes"
+        raise ParameterError(
+            "class_index",
+            f"{params.class_index} is out of range: {maps} has {len(out.class_names)} classes",
         )
     with output_dir(out_dir) as tmp:
         n_boxes = _write_boxes(tmp, out, params)
@@ -716,7 +730,8 @@ def detect_segments_in_videos(
     checkpoint: str | os.PathLike[str] | None = None,
     *,
     model=None,
-    fps: float = 10.0,
+    frames: int = 25,
+    fps: float | None = None,
     window: int = 25,
     stride: int = 12,
     device: str = "cpu",
@@ -725,8 +740,9 @@ def detect_segments_in_videos(
     quiet: bool = False,
 ) -> TemporalDetections:
     """Temporal detections over every video of a folder (files ending in
-    :data:`VIDEO_SUFFIXES`, sorted by name): each video sampled at ``fps`` (10 in the paper for
-    THUMOS14) in sliding windows, segments by :func:`~attnviz.localize.segments_from_attention`.
+    :data:`attnviz.io.video.VIDEO_SUFFIXES`, sorted by name), sampled as ``temporal-map``
+    samples: ``frames`` uniformly (default 25, the paper's n), or with ``fps`` (10 in the paper
+    for THUMOS14) in sliding windows; segments by :func:`~attnviz.localize.segments_from_attention`.
 
     Returns:
         TemporalDetections: ``video`` the file stems, ``label`` indices into the model's
@@ -740,7 +756,9 @@ def detect_segments_in_videos(
     folder = Path(videos_dir)
     if not folder.is_dir():
         raise AttnvizError(f"{folder}: not a folder of videos")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    from attnviz.io.video import VIDEO_SUFFIXES, video_files
+
+    files = video_files(folder)
     if not files:
         raise AttnvizError(f"{folder}: no video files ({', '.join(VIDEO_SUFFIXES)})")
     if model is None:
@@ -749,12 +767,12 @@ def detect_segments_in_videos(
     with _bar(quiet, "videos", unit="video", total=len(files)) as bar:
         for f in files:
             out = explain_video(
-                f, model=model, fps=fps, window=window, stride=stride, precision=precision,
-                importance_rule=params.importance, quiet=True,
+                f, model=model, frames=frames, fps=fps, window=window, stride=stride,
+                precision=precision, importance_rule=params.importance, quiet=True,
             )  # fmt: skip
-            segs += segments_from_attention(out, params)
+            segs += segments_from_attention(out, params)  # one video's maps held at a time
             bar.update(1)
-    return _segments_to_dets(segs)
+    return TemporalDetections.from_segments(segs)
 
 
 def temporal_run_file(
@@ -762,15 +780,16 @@ def temporal_run_file(
     *,
     checkpoint: str | os.PathLike[str] | None,
     gt: str | os.PathLike[str] | None = None,
-    fps: float = 10.0,
+    frames: int = 25,
+    fps: float | None = None,
     window: int = 25,
     stride: int = 12,
     quiet: bool = False,
     out: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """:func:`detect_segments_in_videos` written as a THUMOS14 run file (at ``out``, or in a
-    new temporary folder); returns its path. ``gt`` is accepted for the caller's convenience
-    and not read."""
+    """:func:`detect_segments_in_videos` (same sampling defaults as ``temporal-map``) written as
+    a THUMOS14 run file (at ``out``, or in a new temporary folder); returns its path. ``gt`` is
+    accepted for the caller's convenience and not read."""
     import tempfile
 
     from attnviz.io.thumos import write_run_file
@@ -780,7 +799,13 @@ def temporal_run_file(
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         dets = detect_segments_in_videos(
-            videos, model=model, fps=fps, window=window, stride=stride, quiet=quiet
+            videos,
+            model=model,
+            frames=frames,
+            fps=fps,
+            window=window,
+            stride=stride,
+            quiet=quiet,
         )
     path = (
         Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="attnviz-run-")) / "run.txt"

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from attnviz.errors import AttnvizError
+from attnviz.errors import AttnvizError, ParameterError
 from attnviz.io.splits import VideoList
 
 __all__ = ["backbone_from_spec", "extract_features", "load_cache_backbone"]
@@ -126,26 +126,18 @@ def extract_features(
     import torch
     from tqdm.auto import tqdm
 
-    from attnviz.data.transforms import preprocess
-    from attnviz.io.features import (
-        FeatureManifest,
-        VideoFeatures,
-        check_features,
-        feature_path,
-        state_checksum,
-        write_features,
-        write_manifest,
-    )
-    from attnviz.io.frames import probe_source, read_source_frames
-    from attnviz.io.video import uniform_indices
+    from attnviz.io.features import check_features, feature_path
 
     if dtype not in ("float16", "float32"):
-        raise AttnvizError(f"--dtype must be float16 or float32, got {dtype!r}")
+        raise ParameterError("dtype", f"must be float16 or float32, got {dtype!r}")
     if frames < 1:
-        raise AttnvizError(f"--frames must be >= 1, got {frames}")
+        raise ParameterError("frames", f"must be >= 1, got {frames}")
     missing = [it.key for it in videos.items if it.path is None]
     if missing:
-        raise AttnvizError(f"{videos.source}: no video folder given (--root), e.g. {missing[0]!r}")
+        raise AttnvizError(
+            f"{videos.source}: no video folder given ({{root}}), e.g. {missing[0]!r}",
+            params=("root",),
+        )
     if trunk is None:
         trunk, desc = backbone_from_spec(**backbone_spec)
     assert desc is not None
@@ -153,40 +145,11 @@ def extract_features(
         rank, world_size = _rank_world()
     dev = torch.device(device)
     trunk = trunk.to(dev).eval()
-    state = {k: v.detach().cpu() for k, v in trunk.state_dict().items()}
-    size = int(desc["input_size"])
-    with torch.inference_mode():
-        probe_out = trunk(torch.zeros(1, 3, size, size, device=dev))
-    manifest = FeatureManifest(
-        backbone=str(desc["backbone"]),
-        stage=int(desc["stage"]),
-        input_size=size,
-        frames=int(frames),
-        sampling="uniform",
-        dtype=dtype,
-        checksum=state_checksum(state),
-        shape=tuple(int(s) for s in probe_out.shape[1:]),  # type: ignore[arg-type]
-    )
+    manifest, state = _manifest(trunk, desc, frames, dtype, dev)
     root = Path(cache)
-    if rank == 0:
-        write_manifest(root, manifest)
-        bb = root / "backbone.pt"
-        if not bb.is_file():
-            from attnviz.io.atomic import atomic_path
-
-            with atomic_path(bb) as tmp:
-                torch.save(state, tmp)
-    else:  # other ranks wait for rank 0's manifest, then check it agrees
-        import time
-
-        for _ in range(600):
-            if (root / "manifest.json").is_file():
-                break
-            time.sleep(0.1)
-        write_manifest(root, manifest)
+    _open_cache(root, manifest, state, rank)
     shard = videos.items[rank::world_size]
     counts = {"done": 0, "skipped": 0, "redone": 0, "total": len(shard)}
-    np_dtype = np.float16 if dtype == "float16" else np.float32
     bar = tqdm(
         shard,
         desc=f"features{f' [rank {rank}]' if world_size > 1 else ''}",
@@ -204,20 +167,84 @@ def extract_features(
             counts["redone"] += 1
             if not quiet:
                 tqdm.write(f"warning: {path}: {why}; extracting again")
-        n, fps, frame_size = probe_source(it.path)
-        idx = uniform_indices(n, frames)
-        rgb = read_source_frames(it.path, idx)
-        if len(rgb) < frames:  # a file that decodes fewer frames than it counted
-            rgb = np.concatenate([rgb, np.repeat(rgb[-1:], frames - len(rgb), axis=0)])
-        x = preprocess(rgb, size)
-        outs = []
-        with torch.inference_mode():
-            for i in range(0, len(x), batch):
-                outs.append(trunk(x[i : i + batch].to(dev)).float().cpu().numpy())
-        feats = np.concatenate(outs).astype(np_dtype)
-        write_features(
-            path, VideoFeatures(feats, idx.astype(np.int64) + 1, int(n), float(fps), frame_size)
-        )
+        _extract_one(it.path, path, trunk, manifest, batch, dev)
         counts["done"] += 1
     bar.close()
     return counts
+
+
+def _manifest(trunk, desc: dict[str, Any], frames: int, dtype: str, dev):
+    """``(manifest, state)``: what the cache holds (the output shape from one probe forward)
+    and the backbone's weights on the CPU."""
+    import torch
+
+    from attnviz.io.features import FeatureManifest, state_checksum
+
+    state = {k: v.detach().cpu() for k, v in trunk.state_dict().items()}
+    size = int(desc["input_size"])
+    with torch.inference_mode():
+        probe_out = trunk(torch.zeros(1, 3, size, size, device=dev))
+    manifest = FeatureManifest(
+        backbone=str(desc["backbone"]),
+        stage=int(desc["stage"]),
+        input_size=size,
+        frames=int(frames),
+        sampling="uniform",
+        dtype=dtype,
+        checksum=state_checksum(state),
+        shape=tuple(int(s) for s in probe_out.shape[1:]),  # type: ignore[arg-type]
+    )
+    return manifest, state
+
+
+def _open_cache(root: Path, manifest, state, rank: int) -> None:
+    """Rank 0 writes the manifest (or checks it agrees with the one there) and the backbone's
+    weights; other ranks wait for the manifest, then check it agrees."""
+    import torch
+
+    from attnviz.io.features import write_manifest
+
+    if rank == 0:
+        write_manifest(root, manifest)
+        bb = root / "backbone.pt"
+        if not bb.is_file():
+            from attnviz.io.atomic import atomic_path
+
+            with atomic_path(bb) as tmp:
+                torch.save(state, tmp)
+        return
+    import time
+
+    for _ in range(600):
+        if (root / "manifest.json").is_file():
+            break
+        time.sleep(0.1)
+    write_manifest(root, manifest)
+
+
+def _extract_one(source, path: Path, trunk, manifest, batch: int, dev) -> None:
+    """The features of ``manifest.frames`` uniformly sampled frames of ``source`` (a video file
+    or a frame folder), written to ``path``."""
+    import torch
+
+    from attnviz.data.transforms import preprocess
+    from attnviz.io.features import VideoFeatures, write_features
+    from attnviz.io.frames import probe_source, read_source_frames
+    from attnviz.io.video import uniform_indices
+
+    frames = manifest.frames
+    n, fps, frame_size = probe_source(source)
+    idx = uniform_indices(n, frames)
+    rgb = read_source_frames(source, idx)
+    if len(rgb) < frames:  # a file that decodes fewer frames than it counted
+        rgb = np.concatenate([rgb, np.repeat(rgb[-1:], frames - len(rgb), axis=0)])
+    x = preprocess(rgb, manifest.input_size)
+    outs = []
+    with torch.inference_mode():
+        for i in range(0, len(x), batch):
+            outs.append(trunk(x[i : i + batch].to(dev)).float().cpu().numpy())
+    np_dtype = np.float16 if manifest.dtype == "float16" else np.float32
+    feats = np.concatenate(outs).astype(np_dtype)
+    write_features(
+        path, VideoFeatures(feats, idx.astype(np.int64) + 1, int(n), float(fps), frame_size)
+    )

@@ -19,29 +19,29 @@ The drawing itself is :mod:`attnviz.render.figures` and :mod:`attnviz.render.tab
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from attnviz.errors import AttnvizError, InputError
+from attnviz.errors import AttnvizError, InputError, ParameterError
+from attnviz.io.video import VIDEO_SUFFIXES, find_video, video_files
 from attnviz.localize import LocalizeParams
-from attnviz.types import (
-    AttentionOutput,
-    Box,
-    EvalResult,
-    FrameDetections,
-    SpatialGroundTruth,
-    TemporalDetections,
-    TemporalGroundTruth,
+from attnviz.pipeline.scoring import (
+    SPATIAL_IOU,
+    TEMPORAL_TIOU,
+    ScoreProtocols,
+    match_video_key,
+    score_maps,
+    temporal_pr,
 )
+from attnviz.types import AttentionOutput, EvalResult, SpatialGroundTruth, TemporalGroundTruth
 
 __all__ = [
-    "VIDEO_EXTENSIONS",
     "evaluate_maps",
     "explain_videos",
     "find_video",
@@ -55,8 +55,6 @@ __all__ = [
     "write_figures",
     "write_report",
 ]
-
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".mpeg", ".mpg", ".webm")
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,18 +114,6 @@ def read_ground_truth(
     return read_spatial_gt(p)
 
 
-def find_video(name: str, folder: str | os.PathLike[str]) -> Path | None:
-    """The video file ``<name>.<ext>`` in ``folder`` or in its ``videos/`` subfolder (the layout
-    of ``attnviz synth``), or ``None``."""
-    root = Path(folder)
-    for base in (root, root / "videos"):
-        for ext in VIDEO_EXTENSIONS:
-            for cand in (base / f"{name}{ext}", base / f"{name}{ext.upper()}"):
-                if cand.is_file():
-                    return cand
-    return None
-
-
 def load_frames(
     video: str | os.PathLike[str],
     out: AttentionOutput,
@@ -181,22 +167,10 @@ def load_frames(
     return got
 
 
-def _match_key(keys: Sequence[str], name: str) -> str | None:
-    """The ground-truth key of video ``name``: equal, or equal after the last ``/`` (UCF101-24
-    keys are ``Class/v_Class_g01_c01``), or equal without an extension."""
-    if name in keys:
-        return name
-    for k in keys:
-        base = k.rsplit("/", 1)[-1]
-        if base == name or os.path.splitext(base)[0] == name:
-            return k
-    return None
-
-
 def gt_boxes_for(gt: SpatialGroundTruth, video: str) -> dict[int, np.ndarray]:
     """Ground-truth boxes of ``video`` by 1-based frame number (``ndarray[k, 4]``, ``x1, y1, x2,
     y2`` pixels); empty when the video is not annotated."""
-    key = _match_key(list(gt.videos), video)
+    key = match_video_key(list(gt.videos), video)
     if key is None:
         return {}
     by_frame: dict[int, list[np.ndarray]] = {}
@@ -209,10 +183,38 @@ def gt_boxes_for(gt: SpatialGroundTruth, video: str) -> dict[int, np.ndarray]:
 def gt_segments_for(gt: TemporalGroundTruth, video: str) -> list[tuple[float, float]]:
     """Ground-truth ``(start, end)`` seconds of ``video`` (every class), in file order."""
     names = [str(v) for v in gt.video]
-    key = _match_key(sorted(set(names)), video)
+    key = match_video_key(sorted(set(names)), video)
     if key is None:
         return []
     return [(float(gt.start[i]), float(gt.end[i])) for i, v in enumerate(names) if v == key]
+
+
+def read_evals(path: str | os.PathLike[str]) -> list[EvalResult]:
+    """Every :class:`~attnviz.types.EvalResult` of an evaluation JSON: one, or one per protocol
+    for the ``--compare`` JSON of ``eval-thumos`` / ``eval-ucf24``."""
+    from attnviz.io.textfiles import read_text
+    from attnviz.report import results_from_json
+
+    p = Path(path)
+    if not p.is_file():
+        raise AttnvizError(f"{p}: evaluation file not found")
+    try:
+        data = json.loads(read_text(p))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    try:
+        return results_from_json(data)
+    except InputError as exc:
+        raise InputError(f"{p}: {exc}") from None
+
+
+def _row_name(path: str | os.PathLike[str]) -> str:
+    """A table row's default name: the file stem, or for the generic ``eval_<metric>.json``
+    that ``attnviz figures`` writes, the name of its folder (the run)."""
+    p = Path(path)
+    if re.fullmatch(r"eval_(temporal|frame|video)", p.stem):
+        return p.resolve().parent.name or p.stem
+    return p.stem
 
 
 def read_eval(path: str | os.PathLike[str]) -> EvalResult:
@@ -251,9 +253,9 @@ def explain_videos(
         root = Path(videos)
         if (root / "videos").is_dir():
             root = root / "videos"
-        files = sorted(p for p in root.iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
+        files = video_files(root)
         if not files:
-            raise AttnvizError(f"{root}: no video file ({', '.join(VIDEO_EXTENSIONS)})")
+            raise AttnvizError(f"{root}: no video file ({', '.join(VIDEO_SUFFIXES)})")
     else:
         files = [Path(videos)] if isinstance(videos, str | os.PathLike) else list(map(Path, videos))
     if limit is not None:
@@ -263,36 +265,7 @@ def explain_videos(
 
 
 # --------------------------------------------------------------------------------------------
-# evaluation with precision-recall curves
-
-
-def _label_lookup(model_names: Sequence[str], gt_names: Sequence[str]) -> dict[int, int]:
-    by_name = {n: k for k, n in enumerate(gt_names)}
-    return {k: by_name[n] for k, n in enumerate(model_names) if n in by_name}
-
-
-def _curve(hits: np.ndarray, npos: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(recall, precision)`` after each ranked detection, from hits in rank order."""
-    hits = np.asarray(hits, dtype=bool)
-    if len(hits) == 0 or npos == 0:
-        return np.zeros(0), np.zeros(0)
-    tp = np.cumsum(hits).astype(np.float64)
-    return tp / npos, tp / np.arange(1, len(hits) + 1)
-
-
-def _temporal_pr(result: EvalResult) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
-    """PR curves from the THUMOS evaluator's kept matches (``extra["matches"]``)."""
-    from attnviz.evaluate.thumos import IGNORED, TP
-
-    out = {}
-    for name, m in result.extra["matches"].items():
-        rank = np.argsort(-np.asarray(m.score), kind="stable")
-        curves = []
-        for i in range(m.status.shape[0]):
-            st = m.status[i, rank]
-            curves.append(_curve(st[st != IGNORED] == TP, m.npos))
-        out[name] = curves
-    return out
+# evaluation with precision-recall curves (the scoring itself: attnviz.pipeline.scoring)
 
 
 def evaluate_maps(
@@ -304,116 +277,27 @@ def evaluate_maps(
     temporal_protocol: str = "thumos14",
     frame_protocol: str = "act",
     video_protocol: str = "act",
-    tiou: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5),
-    iou: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.5),
+    tiou: Sequence[float] = TEMPORAL_TIOU,
+    iou: Sequence[float] = SPATIAL_IOU,
     only_covered: bool = True,
 ) -> dict[str, EvalResult]:
-    """Localize ``maps`` (:mod:`attnviz.localize`, the paper's rules) and score them.
-
-    Class names of the maps are matched to the ground truth's by name; video names to ground
-    truth keys by name (a UCF101-24 key ``Class/v_...`` matches ``v_...``).
+    """:func:`attnviz.pipeline.scoring.score_maps` with precision-recall curves, the figures'
+    evaluation: ``{"temporal" | "frame" | "video": EvalResult}``; ``extra["pr"]`` holds, for
+    the temporal and frame results, ``{class: [(recall [D], precision [D]) per threshold]}``.
 
     Args:
-        maps: attention of each video.
+        maps: attention of each video (video names matched to ground-truth keys by
+            :func:`~attnviz.pipeline.scoring.match_video_key`, classes by name).
         temporal_gt: gives the ``temporal`` result (segments, THUMOS14 protocols).
         spatial_gt: gives ``frame`` (per-frame boxes) and ``video`` (tubes) results.
         params: localization parameters (default: the paper's).
-        only_covered: score only the videos that have maps (the ground truth of other videos
-            would otherwise count as missed); a warning in each result says so.
-
-    Returns:
-        ``{"temporal" | "frame" | "video": EvalResult}``; ``extra["pr"]`` holds, for the
-        temporal and frame results, ``{class: [(recall [D], precision [D]) per threshold]}``.
+        only_covered: score only the videos that have maps; a warning in each result says so.
     """
-    from attnviz.localize import boxes_from_attention, segments_from_attention, tubes_from_attention
-
-    if not maps:
-        raise AttnvizError("no attention maps to evaluate")
-    if temporal_gt is None and spatial_gt is None:
-        raise AttnvizError("no ground truth given: nothing to evaluate against")
-    params = params or LocalizeParams()
-    results: dict[str, EvalResult] = {}
-    if temporal_gt is not None:
-        from attnviz.evaluate.thumos import evaluate_thumos
-
-        gt = temporal_gt
-        note = []
-        if only_covered:
-            names = [str(v) for v in gt.video]
-            keys = sorted(set(names) | set(gt.videos))
-            keep = {k for k in (_match_key(keys, o.video) for o in maps) if k is not None}
-            sel = np.asarray([v in keep for v in names], dtype=bool)
-            gt = dataclasses.replace(
-                gt, video=gt.video[sel], start=gt.start[sel], end=gt.end[sel],
-                label=gt.label[sel], videos=tuple(sorted(keep)),
-                ambiguous={k: v for k, v in gt.ambiguous.items() if k in keep},
-            )  # fmt: skip
-            note = [f"scored on the {len(keep)} videos that have maps"]
-        vids, starts, ends, labels, scores = [], [], [], [], []
-        keys = sorted(set(map(str, temporal_gt.video)) | set(temporal_gt.videos))
-        for o in maps:
-            lookup = _label_lookup(o.class_names, gt.class_names)
-            key = _match_key(keys, o.video) or o.video
-            for s in segments_from_attention(o, params):
-                if s.label in lookup:
-                    vids.append(key)
-                    starts.append(s.start)
-                    ends.append(s.end)
-                    labels.append(lookup[s.label])
-                    scores.append(s.score)
-        dets = TemporalDetections.from_arrays(vids, starts, ends, labels, scores)
-        r = evaluate_thumos(gt, dets, protocol=temporal_protocol, tiou=tiou, keep_matches=True)
-        pr = _temporal_pr(r)
-        extra = {k: v for k, v in r.extra.items() if k != "matches"}
-        extra["pr"] = pr
-        results["temporal"] = dataclasses.replace(r, extra=extra, warnings=tuple(note) + r.warnings)
-    if spatial_gt is not None:
-        from attnviz.evaluate.ucf24 import frame_map, match_frames, video_map
-
-        gt = spatial_gt
-        keys = list(gt.videos)
-        keyed = [(o, _match_key(keys, o.video)) for o in maps]
-        covered = sorted({k for _, k in keyed if k is not None})
-        if not covered:
-            raise AttnvizError(
-                f"none of the maps' videos ({', '.join(o.video for o in maps[:3])}, ...) is in "
-                f"the spatial ground truth {gt.source}"
-            )
-        note = []
-        if only_covered:
-            gt = dataclasses.replace(gt, test_videos=tuple(covered))
-            note = [f"scored on the {len(covered)} videos that have maps"]
-        split = "test" if only_covered else "all"
-        boxes: list[Box] = []
-        tubes = []
-        for o, key in keyed:
-            if key is None:
-                continue
-            lookup = _label_lookup(o.class_names, gt.labels)
-            for b in boxes_from_attention(o, params):
-                if b.label in lookup:
-                    boxes.append(dataclasses.replace(b, video=key, label=lookup[b.label]))
-            for t in tubes_from_attention(o, params):
-                if t.label in lookup:
-                    tubes.append(dataclasses.replace(t, video=key, label=lookup[t.label]))
-        dets = FrameDetections.from_arrays(
-            [b.video for b in boxes], [b.frame for b in boxes], [b.label for b in boxes],
-            [b.score for b in boxes],
-            np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], dtype=np.float64).reshape(-1, 4),
-        )  # fmt: skip
-        r = frame_map(gt, dets, protocol=frame_protocol, iou=iou, split=split)
-        thr = np.asarray(r.thresholds)
-        videos = list(gt.split(split))
-        pr = {}
-        for c, name in enumerate(gt.labels):
-            _, tp, n = match_frames(gt, dets, c, thr, frame_protocol, videos)
-            pr[name] = [_curve(tp[i], n) for i in range(len(thr))]
-        results["frame"] = dataclasses.replace(
-            r, extra={**r.extra, "pr": pr}, warnings=tuple(note) + r.warnings
-        )
-        v = video_map(gt, tubes, protocol=video_protocol, iou=iou, split=split)
-        results["video"] = dataclasses.replace(v, warnings=tuple(note) + v.warnings)
-    return results
+    protocols = ScoreProtocols(
+        temporal=temporal_protocol, frame=frame_protocol, video=video_protocol,
+        tiou=tuple(tiou), iou=tuple(iou), only_covered=only_covered, pr=True,
+    )  # fmt: skip
+    return score_maps(maps, [temporal_gt, spatial_gt], params, protocols)
 
 
 def pr_curves(result: EvalResult, threshold: float) -> dict:
@@ -439,7 +323,7 @@ def pr_curves(result: EvalResult, threshold: float) -> dict:
     if "pr" in result.extra:
         pr = result.extra["pr"]
     elif "matches" in result.extra:
-        pr = _temporal_pr(result)
+        pr = temporal_pr(result)
     else:
         raise AttnvizError(
             f"this {result.metric} result ({result.protocol}) holds no precision-recall data: "
@@ -450,7 +334,8 @@ def pr_curves(result: EvalResult, threshold: float) -> dict:
         if name not in pr:
             continue
         rec, prec = pr[name][j]
-        out[name] = PRCurve(np.asarray(rec), np.asarray(prec), float(result.ap[k, j]))
+        ap = float("nan") if name in result.not_scored else float(result.ap[k, j])
+        out[name] = PRCurve(np.asarray(rec), np.asarray(prec), ap)
     return out
 
 
@@ -522,44 +407,21 @@ def write_figures(
         ``{"out": str, "files": [names], "results": {metric: EvalResult}, "notes": [str]}``.
     """
     from attnviz.io.atomic import output_dir
-    from attnviz.localize import boxes_from_attention
-    from attnviz.render.figures import (
-        paper_style,
-        plot_localization,
-        plot_map_vs_threshold,
-        plot_pr_curves,
-        plot_spatiotemporal,
-        plot_temporal_attention,
-        select_box_frames,
-        select_frames,
-    )
+    from attnviz.render.figures import paper_style
 
     bad = [f for f in formats if f not in ("png", "pdf", "svg")]
     if bad or not formats:
-        raise AttnvizError(f"--format takes png, pdf or svg, got {', '.join(bad) or 'nothing'}")
+        raise ParameterError("formats", f"takes png, pdf or svg, got {', '.join(bad) or 'nothing'}")
     params = params or LocalizeParams()
-    if isinstance(maps, Sequence) and maps and isinstance(maps[0], AttentionOutput):
-        records = list(maps)
-    else:
-        records = load_maps(maps)  # type: ignore[arg-type]
-    records.sort(key=lambda o: o.video)
+    records = _records(maps)
     if video is not None and len(records) != 1:
-        raise AttnvizError(f"--video goes with one maps file, got {len(records)}: use --videos DIR")
-    temporal_gt = spatial_gt = None
-    for g in gt:
-        truth = read_ground_truth(g, subset=subset, classes=classes)
-        if isinstance(truth, TemporalGroundTruth):
-            temporal_gt = truth
-        else:
-            spatial_gt = truth
-    if isinstance(examples, int):
-        chosen = records[: max(0, examples)]
-    else:
-        by_name = {o.video: o for o in records}
-        unknown = [n for n in examples if n not in by_name]
-        if unknown:
-            raise AttnvizError(f"--example {unknown[0]!r}: no maps for this video")
-        chosen = [by_name[n] for n in examples]
+        raise ParameterError(
+            "video",
+            f"goes with one maps file, got {len(records)}: use {{videos}} (a folder)",
+            others=("videos",),
+        )
+    temporal_gt, spatial_gt = _read_ground_truths(gt, subset, classes)
+    chosen = _examples(records, examples)
     notes: list[str] = []
     out_path = Path(out_dir)
     files: list[str] = []
@@ -570,62 +432,123 @@ def write_figures(
             else {}
         )
         for o in chosen:
-            name = _safe_name(o.video)
-            pred = boxes_from_attention(o, params)
-            gtb = gt_boxes_for(spatial_gt, o.video) if spatial_gt is not None else None
-            segs = gt_segments_for(temporal_gt, o.video) if temporal_gt is not None else []
             src = Path(video) if video is not None else None
             if src is None and videos is not None:
                 src = find_video(o.video, videos)
                 if src is None:
                     notes.append(f"{o.video}: no video file in {videos}; frames drawn gray")
-            frames = None
-            if src is not None:
-                sel = select_frames(o, num)
-                box_sel = select_box_frames(o, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
-                wanted = sorted({int(o.frame_indices[t]) for t in (*sel, *box_sel)})
-                frames = load_frames(src, o, frame_numbers=wanted)
-            fig, _ = plot_spatiotemporal(o, frames, num=num)
-            files += _save(fig, tmp / f"fig4_{name}", formats)
-            fig, _ = plot_localization(o, frames, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
-            files += _save(fig, tmp / f"fig5_{name}", formats)
-            fig, _ = plot_temporal_attention(
-                o, frames, gt_segments=segs, num=num, threshold=params.threshold,
-                normalise=params.importance_norm,
-            )  # fmt: skip
-            files += _save(fig, tmp / f"fig6_{name}", formats)
+            files += _example_figures(tmp, o, src, spatial_gt, temporal_gt, params, num, formats)
         if video is None and videos is None and chosen:
-            notes.append("no --video/--videos given: frames drawn as gray canvases")
-        for metric, r in results.items():
-            if "pr" in r.extra:
-                thr = pr_threshold
-                if thr is None:
-                    thr = 0.3 if metric == "temporal" else 0.1
-                if not any(abs(t - thr) < 1e-9 for t in r.thresholds):
-                    raise AttnvizError(
-                        f"--pr-threshold {thr:g} is not one of the evaluated thresholds "
-                        f"{', '.join(f'{t:g}' for t in r.thresholds)}"
-                    )
-                sym = "tIoU" if metric == "temporal" else "IoU"
-                label = "temporal" if metric == "temporal" else f"{metric}-mAP"
-                fig, _ = plot_pr_curves(
-                    pr_curves(r, thr), title=f"{label}, {r.protocol}, {sym} = {thr:g}"
-                )
-                files += _save(fig, tmp / f"pr_{metric}", formats)
-            from attnviz.io.atomic import atomic_write_text
-
-            atomic_write_text(tmp / f"eval_{metric}.json", json.dumps(r.to_dict(), indent=2) + "\n")
-            files.append(f"eval_{metric}.json")
-        if "temporal" in results:
-            fig, _ = plot_map_vs_threshold({"attention": results["temporal"]})
-            files += _save(fig, tmp / "map_temporal", formats)
-        spatial = {f"{m}-mAP": results[m] for m in ("frame", "video") if m in results}
-        if spatial:
-            fig, _ = plot_map_vs_threshold(spatial, title="Spatial localization (attention)")
-            files += _save(fig, tmp / "map_spatial", formats)
+            notes.append("no video or videos folder given: frames drawn as gray canvases")
+        files += _result_figures(tmp, results, pr_threshold, formats)
     for r in results.values():
         notes += [f"[{r.metric}] {w}" for w in r.warnings]
     return {"out": str(out_path), "files": files, "results": results, "notes": notes}
+
+
+def _records(maps) -> list[AttentionOutput]:
+    """Records as given, or read by :func:`load_maps`; sorted by video."""
+    if isinstance(maps, Sequence) and maps and isinstance(maps[0], AttentionOutput):
+        records = list(maps)
+    else:
+        records = load_maps(maps)  # type: ignore[arg-type]
+    records.sort(key=lambda o: o.video)
+    return records
+
+
+def _read_ground_truths(gt, subset, classes):
+    """``(temporal, spatial)`` ground truth of the files ``gt`` (the last of each kind)."""
+    temporal_gt = spatial_gt = None
+    for g in gt:
+        truth = read_ground_truth(g, subset=subset, classes=classes)
+        if isinstance(truth, TemporalGroundTruth):
+            temporal_gt = truth
+        else:
+            spatial_gt = truth
+    return temporal_gt, spatial_gt
+
+
+def _examples(records: list[AttentionOutput], examples: int | Sequence[str]):
+    """The first ``examples`` records, or those of the videos named."""
+    if isinstance(examples, int):
+        return records[: max(0, examples)]
+    by_name = {o.video: o for o in records}
+    unknown = [n for n in examples if n not in by_name]
+    if unknown:
+        raise ParameterError("examples", f"{unknown[0]!r}: no maps for this video")
+    return [by_name[n] for n in examples]
+
+
+def _example_figures(
+    tmp: Path, o: AttentionOutput, src, spatial_gt, temporal_gt, params, num, formats
+) -> list[str]:
+    """Figs. 4, 5 and 6 of one video (frames from ``src``, gray canvases without it)."""
+    from attnviz.localize import boxes_from_attention
+    from attnviz.render.figures import (
+        plot_localization,
+        plot_spatiotemporal,
+        plot_temporal_attention,
+        select_box_frames,
+        select_frames,
+    )
+
+    name = _safe_name(o.video)
+    pred = boxes_from_attention(o, params)
+    gtb = gt_boxes_for(spatial_gt, o.video) if spatial_gt is not None else None
+    segs = gt_segments_for(temporal_gt, o.video) if temporal_gt is not None else []
+    frames = None
+    if src is not None:
+        sel = select_frames(o, num)
+        box_sel = select_box_frames(o, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
+        wanted = sorted({int(o.frame_indices[t]) for t in (*sel, *box_sel)})
+        frames = load_frames(src, o, frame_numbers=wanted)
+    files = []
+    fig, _ = plot_spatiotemporal(o, frames, num=num)
+    files += _save(fig, tmp / f"fig4_{name}", formats)
+    fig, _ = plot_localization(o, frames, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
+    files += _save(fig, tmp / f"fig5_{name}", formats)
+    fig, _ = plot_temporal_attention(
+        o, frames, gt_segments=segs, num=num, threshold=params.threshold,
+        normalise=params.importance_norm,
+    )  # fmt: skip
+    files += _save(fig, tmp / f"fig6_{name}", formats)
+    return files
+
+
+def _result_figures(tmp: Path, results, pr_threshold, formats) -> list[str]:
+    """Precision-recall curves, mAP against threshold and ``eval_<metric>.json`` of every
+    result."""
+    from attnviz.io.atomic import atomic_write_text
+    from attnviz.render.figures import plot_map_vs_threshold, plot_pr_curves
+
+    files = []
+    for metric, r in results.items():
+        if "pr" in r.extra:
+            thr = pr_threshold
+            if thr is None:
+                thr = 0.3 if metric == "temporal" else 0.1
+            if not any(abs(t - thr) < 1e-9 for t in r.thresholds):
+                raise ParameterError(
+                    "pr_threshold",
+                    f"{thr:g} is not one of the evaluated thresholds "
+                    f"{', '.join(f'{t:g}' for t in r.thresholds)}",
+                )
+            sym = "tIoU" if metric == "temporal" else "IoU"
+            label = "temporal" if metric == "temporal" else f"{metric}-mAP"
+            fig, _ = plot_pr_curves(
+                pr_curves(r, thr), title=f"{label}, {r.protocol}, {sym} = {thr:g}"
+            )
+            files += _save(fig, tmp / f"pr_{metric}", formats)
+        atomic_write_text(tmp / f"eval_{metric}.json", json.dumps(r.to_dict(), indent=2) + "\n")
+        files.append(f"eval_{metric}.json")
+    if "temporal" in results:
+        fig, _ = plot_map_vs_threshold({"attention": results["temporal"]})
+        files += _save(fig, tmp / "map_temporal", formats)
+    spatial = {f"{m}-mAP": results[m] for m in ("frame", "video") if m in results}
+    if spatial:
+        fig, _ = plot_map_vs_threshold(spatial, title="Spatial localization (attention)")
+        files += _save(fig, tmp / "map_spatial", formats)
+    return files
 
 
 def write_report(
@@ -641,7 +564,9 @@ def write_report(
 
     Results of one metric form one table, one row per result (``evals`` as ``{method: path}``
     or ``(method, path)`` pairs, so that one method can have a row in several tables; a plain
-    path names its row by the file stem): temporal results the paper's Table 6 (``table6``),
+    path names its row by the file stem, or for ``eval_<metric>.json`` by its folder; a
+    ``--compare`` JSON gives one row per protocol, ``method (protocol)``): temporal results the
+    paper's Table 6 (``table6``),
     frame-mAP and video-mAP results Table 5 (``table5_frame``, ``table5_video``). Each table is
     written as ``.md``, ``.tex`` and ``.csv``; each result also gets its per-class layout of
     :mod:`attnviz.report` as ``<method>_<metric>.txt`` and ``.md``.
@@ -668,12 +593,15 @@ def write_report(
         pairs = [(str(k), v) for k, v in evals.items()]
     else:
         pairs = [
-            (str(e[0]), e[1]) if isinstance(e, tuple) else (Path(e).stem, e)
+            (str(e[0]), e[1]) if isinstance(e, tuple) else (_row_name(e), e)
             for e in evals  # type: ignore[union-attr]
         ]
     if not pairs:
-        raise AttnvizError("no evaluation file given (--eval results.json)")
-    loaded = [(name, read_eval(p)) for name, p in pairs]
+        raise ParameterError("evals", "names no evaluation file (results.json)")
+    loaded = []
+    for name, p in pairs:
+        rs = read_evals(p)
+        loaded += [(name if len(rs) == 1 else f"{name} ({r.protocol})", r) for r in rs]
     groups: dict[str, dict[str, EvalResult]] = {}
     for name, r in loaded:
         table = "table6" if r.metric == "temporal" else f"table5_{r.metric}"
@@ -683,15 +611,22 @@ def write_report(
             )
         groups.setdefault(table, {})[name] = r
     tables, md, tex = {}, {}, {}
+    # the paper's Table 5 does not say whether it is frame- or video-mAP: its rows go once,
+    # under the first spatial table (frame-mAP when there is one), with that note
+    spatial = [t for t in ("table5_frame", "table5_video") if t in groups]
     for table, rs in groups.items():
         temporal = table == "table6"
         wanted = TABLE6_TIOU if temporal else TABLE5_IOU
-        first = next(iter(rs.values())).thresholds
-        have = {round(t, 9) for t in first}
-        cols = wanted if all(round(t, 9) in have for t in wanted) else first
+        # every threshold evaluated is a column: the paper's first, then the others
+        have = sorted({round(float(t), 9) for r in rs.values() for t in r.thresholds})
+        cols = [t for t in wanted if round(t, 9) in have] + [
+            t for t in have if all(abs(t - w) > 1e-9 for w in wanted)
+        ]
         from attnviz.render.tables import PAPER_TABLE5, PAPER_TABLE6
 
-        ref = (PAPER_TABLE6 if temporal else PAPER_TABLE5) if paper else None
+        ref = None
+        if paper and (temporal or table == spatial[0]):
+            ref = PAPER_TABLE6 if temporal else PAPER_TABLE5
         df = localization_table(rs, thresholds=cols, reference=ref)
         what = (
             "Temporal localization mAP (%)"
@@ -701,6 +636,11 @@ def write_report(
         protocols = ", ".join(sorted({r.protocol for r in rs.values()}))
         sym = "tIoU" if temporal else "IoU"
         caption = f"{what}, protocol {protocols}, at {sym} thresholds ALPHA"
+        if ref is not None and not temporal:
+            caption += (
+                "; rows marked (paper) are the paper's Table 5, which does not say whether it "
+                "reports frame-mAP or video-mAP (shown once)"
+            )
         tables[table] = df
         md[table] = table_markdown(
             df, decimals=decimals, caption=f"**{caption.replace('ALPHA', 'α')}**"
@@ -721,7 +661,8 @@ def write_report(
                 atomic_write_text(tmp / f"{table}.csv", df.to_csv(float_format="%.6g"))
                 files += [f"{table}.md", f"{table}.tex", f"{table}.csv"]
             for name, r in loaded:
-                stem = f"{_safe_name(name)}_{r.metric}"
+                base = _safe_name(name)
+                stem = base if base.endswith(f"_{r.metric}") else f"{base}_{r.metric}"
                 atomic_write_text(tmp / f"{stem}.txt", format_result(r, "table", per_class=True))
                 atomic_write_text(tmp / f"{stem}.md", format_result(r, "markdown", per_class=True))
                 files += [f"{stem}.txt", f"{stem}.md"]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from attnviz.errors import AttnvizError, InputError
+from attnviz.errors import InputError, ParameterError
 from attnviz.evaluate.multisports import NAMED_RANGES, MultiSportsParams, evaluate, parse_iou
 from attnviz.io.multisports import (
     read_multisports_frames,
@@ -39,7 +39,7 @@ def eval_multisports(
         iou: thresholds (default: frame 0.5; video 0.2 and 0.5); ranges as ``videoAP_all``.
     """
     if metric not in ("frame", "video"):
-        raise AttnvizError(f"--metric must be frame or video, got {metric!r}")
+        raise ParameterError("metric", f"must be frame or video, got {metric!r}")
     params = MultiSportsParams.for_metric(metric, iou)
     if isinstance(gt, SpatialGroundTruth):
         truth = gt

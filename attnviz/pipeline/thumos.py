@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from attnviz.evaluate.thumos import (
     ThumosParams,
     evaluate_thumos,
 )
-from attnviz.io.thumos import read_detections, read_thumos_gt
+from attnviz.io.thumos import read_detections, read_thumos_gt, write_thumos_gt
 from attnviz.ops.segments import intersecting_pairs, segment_iou_pairs, thumos_overlap_pairs
 from attnviz.types import EvalResult, TemporalDetections, TemporalGroundTruth
 
@@ -33,6 +34,7 @@ __all__ = [
     "REASONS",
     "ProtocolDiff",
     "compare_thumos",
+    "convert_thumos_gt",
     "eval_thumos",
     "load_inputs",
     "relabel",
@@ -80,6 +82,20 @@ def eval_thumos(
     thresholds = _thresholds(tiou)
     truth, dets = load_inputs(gt, pred, subset=subset, classes=classes, pred_format=pred_format)
     return evaluate_thumos(truth, dets, protocol=protocol, tiou=thresholds)
+
+
+def convert_thumos_gt(
+    gt: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    to: str,
+    subset: str = "test",
+    classes: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Read temporal ground truth (any layout of :func:`~attnviz.io.thumos.read_thumos_gt`) and
+    write it as ``to`` (one of :data:`~attnviz.io.thumos.TEMPORAL_GT_FORMATS`)."""
+    write_thumos_gt(read_thumos_gt(gt, subset=subset, classes=classes), out, to)
+    return Path(out)
 
 
 def relabel(
@@ -131,6 +147,8 @@ class ProtocolDiff:
         ignored_a (int), ignored_b (int): detections dropped (Ambiguous) under each.
         ignored_to_fp (int): dropped under ``a`` but a false positive under ``b``.
         fp_to_ignored (int): a false positive under ``a``, dropped under ``b``.
+        tp_to_ignored (int), ignored_to_tp (int): true positive under one, dropped under the
+            other; the six transitions add up to :attr:`changed`.
         reasons (dict[str, int]): changed detections per cause (keys of :data:`REASONS`).
         examples (tuple[int, ...]): file line numbers of a few changed detections.
         map_a (float), map_b (float): the mAP of each protocol at this threshold.
@@ -145,6 +163,8 @@ class ProtocolDiff:
     ignored_b: int
     ignored_to_fp: int
     fp_to_ignored: int = 0
+    tp_to_ignored: int = 0
+    ignored_to_tp: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     examples: tuple[int, ...] = ()
     map_a: float = 0.0
@@ -166,6 +186,8 @@ class ProtocolDiff:
             "fp_to_tp": self.fp_to_tp,
             "ignored_to_fp": self.ignored_to_fp,
             "fp_to_ignored": self.fp_to_ignored,
+            "tp_to_ignored": self.tp_to_ignored,
+            "ignored_to_tp": self.ignored_to_tp,
             "reasons": dict(self.reasons),
             "examples": list(self.examples),
         }
@@ -269,6 +291,8 @@ def compare_thumos(
                     ignored_b=int((b == IGNORED).sum()),
                     ignored_to_fp=int(((a == IGNORED) & (b == FP)).sum()),
                     fp_to_ignored=int(((a == FP) & (b == IGNORED)).sum()),
+                    tp_to_ignored=int(((a == TP) & (b == IGNORED)).sum()),
+                    ignored_to_tp=int(((a == IGNORED) & (b == TP)).sum()),
                     reasons={k: v for k, v in counts.items() if v},
                     examples=tuple(int(dets.line[j]) for j in changed[:5]),
                     map_a=float(results[0].mAP[i]),

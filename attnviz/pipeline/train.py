@@ -1,22 +1,24 @@
 """``attnviz train`` and ``attnviz eval-classify``: wiring around the engine
-(:mod:`attnviz.train`).
+(:mod:`attnviz.engine`).
 
 A training run is described by a *recipe*, a JSON object with these sections (all optional
 except ``data`` or ``synthetic``; relative paths are relative to the current folder):
 
 ``synthetic``
-    ``{"out", "videos", "seed", "splits"}``: generate the synthetic dataset first
-    (:func:`attnviz.data.synthetic.generate_dataset`; videos already there are kept). Unless
+    ``{"out", "videos", "seed", "splits", "workers", "config"}``: generate the synthetic dataset
+    first (:func:`attnviz.data.synthetic.generate_dataset`; videos already there are kept;
+    ``config`` holds fields of :class:`attnviz.data.synthetic.SynthConfig`, e.g. a smaller
+    ``width``, ``height`` and ``frames``). Unless
     ``data`` says otherwise, training uses its ``train.csv`` and validation its ``val.csv``.
 ``data``
     ``{"dataset": "csv"|"ucf101"|"hmdb51"|"ucf24"|"thumos14", "train", "val", "val_fraction",
     "test", "root", "classes", "split"}``: ``train`` is a CSV / split folder / ground-truth file
     (see :func:`attnviz.io.splits.read_video_list`); validation is ``val`` (a list of the same
     kind) or ``val_fraction`` of the training list (stratified, seeded), and is refused if it is
-    the test split (:func:`attnviz.train.check_validation_split`). ``test`` (optional) names the
+    the test split (:func:`attnviz.engine.check_validation_split`). ``test`` (optional) names the
     test list only to check that validation does not overlap it.
 ``backbone``
-    fields of :class:`attnviz.train.BackboneConfig`: fine-tune the backbone on the training
+    fields of :class:`attnviz.engine.BackboneConfig`: fine-tune the backbone on the training
     videos with their labels only (multiple-instance learning) before anything else; the weights
     are kept in ``<out>/backbone.pt`` and reused by a rerun with the same settings.
 ``features``
@@ -31,7 +33,8 @@ except ``data`` or ``synthetic``; relative paths are relative to the current fol
     ``random_init``, ``backbone_stage``, ``input_size``, ``hidden_channels``, ...), plus
     ``init_seed`` (weight initialisation) and ``frames`` (T, default 25).
 ``train``
-    fields of :class:`attnviz.train.TrainConfig`.
+    fields of :class:`attnviz.engine.TrainConfig`; ``save_every`` defaults to 0 here (only
+    ``last.pt`` and ``best.pt``; ``--save-every N`` keeps ``epoch_XXX.pt`` every N epochs).
 ``out``
     the run folder (checkpoints, ``log.csv``).
 ``export``
@@ -49,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from attnviz.errors import AttnvizError, InputError
+from attnviz.errors import AttnvizError, InputError, ParameterError
 from attnviz.io.splits import VideoList, read_video_list
 
 __all__ = [
@@ -139,7 +142,7 @@ def split_validation(
 
 
 def _lists(recipe: Mapping[str, Any]) -> tuple[VideoList, VideoList | None, VideoList | None]:
-    from attnviz.train import check_validation_split
+    from attnviz.engine import check_validation_split
 
     data = dict(recipe.get("data") or {})
     syn = recipe.get("synthetic")
@@ -151,7 +154,9 @@ def _lists(recipe: Mapping[str, Any]) -> tuple[VideoList, VideoList | None, Vide
             data.setdefault("val", str(base / "val.csv"))
         data.setdefault("root", str(base / "videos"))
     if "train" not in data:
-        raise AttnvizError("no training data: give --data (or a recipe with data.train)")
+        raise AttnvizError(
+            "no training data: give {data} (or a recipe with data.train)", params=("data",)
+        )
     dataset = data.get("dataset", "csv")
     kw = {
         "dataset": dataset,
@@ -199,8 +204,8 @@ def _lists(recipe: Mapping[str, Any]) -> tuple[VideoList, VideoList | None, Vide
 
 
 def _build_model(model_cfg: Mapping[str, Any], class_names):
+    from attnviz.engine import seed_everything
     from attnviz.models import build_recognizer
-    from attnviz.train import seed_everything
 
     cfg = {**DEFAULT_MODEL, **model_cfg}
     seed_everything(int(cfg.pop("init_seed")))
@@ -236,8 +241,8 @@ def _finetune(recipe, model, train: VideoList, dist_info, quiet: bool) -> None:
     import torch
 
     from attnviz.data.datasets import VideoClipDataset
+    from attnviz.engine import BackboneConfig, finetune_backbone
     from attnviz.io.atomic import atomic_path, atomic_write_text
-    from attnviz.train import BackboneConfig, finetune_backbone
 
     try:
         bconf = BackboneConfig(**recipe["backbone"])
@@ -353,10 +358,10 @@ def run_recipe(
 
     Returns the engine's summary plus ``"export"`` (the exported checkpoint) when asked.
     """
-    from attnviz.train import TrainConfig, cleanup_distributed, fit, setup_distributed
+    from attnviz.engine import TrainConfig, cleanup_distributed, fit, setup_distributed
 
     try:
-        tconf = TrainConfig(**(recipe.get("train") or {}))
+        tconf = TrainConfig(**{"save_every": 0, **(recipe.get("train") or {})})
     except TypeError as exc:
         raise AttnvizError(f"recipe section train: {exc}") from None
     dist_info = setup_distributed(tconf.device)
@@ -364,10 +369,18 @@ def run_recipe(
         syn = recipe.get("synthetic")
         if syn:
             if dist_info.main:
-                from attnviz.data.synthetic import generate_dataset
+                from attnviz.data.synthetic import SynthConfig, generate_dataset
 
+                conf = syn.get("config") or {}
+                try:
+                    sconf = SynthConfig(
+                        **{k: tuple(v) if isinstance(v, list) else v for k, v in conf.items()}
+                    )
+                except TypeError as exc:
+                    raise AttnvizError(f"recipe section synthetic.config: {exc}") from None
                 generate_dataset(
                     syn["out"],
+                    config=sconf,
                     videos=int(syn["videos"]),
                     seed=int(syn["seed"]),
                     splits=syn.get("splits", "train=0.8,val=0.2"),
@@ -381,7 +394,9 @@ def run_recipe(
         train, val, _ = _lists(recipe)
         model = _build_model(recipe.get("model") or {}, train.class_names)
         if not recipe.get("out"):
-            raise AttnvizError("no output folder: give --out (or a recipe with out)")
+            raise AttnvizError(
+                "no output folder: give {out} (or a recipe with out)", params=("out",)
+            )
         if recipe.get("backbone"):
             _finetune(recipe, model, train, dist_info, quiet)
         tr, va, on_features = _datasets(recipe, model, train, val, dist_info, quiet)
@@ -442,10 +457,10 @@ def classify_checkpoints(
     import torch
 
     from attnviz.data.datasets import FeatureDataset, VideoClipDataset
+    from attnviz.engine import evaluate_classifier
     from attnviz.evaluate.classify import classify_accuracy
     from attnviz.io.features import read_manifest, state_checksum
     from attnviz.models import load_checkpoint
-    from attnviz.train import evaluate_classifier
 
     if names is not None and len(names) != len(checkpoints):
         raise AttnvizError(f"{len(names)} names for {len(checkpoints)} checkpoints")
@@ -465,7 +480,8 @@ def classify_checkpoints(
                 if state_checksum(model.backbone.state_dict()) != man.checksum:
                     raise AttnvizError(
                         f"{features}: the cached features were made by another backbone than "
-                        f"{ckpt}'s; extract them with --checkpoint {ckpt}"
+                        f"{ckpt}'s; extract them with {{checkpoint}} {ckpt}",
+                        params=("checkpoint",),
                     )
             if feat_ds is None:
                 feat_ds = FeatureDataset(features, videos)
@@ -504,11 +520,11 @@ def format_classify(
         lines += [f"{n}," + ",".join(f"{a:.6f}" for a in r.accuracy) for n, r in results]
         return "\n".join(lines) + "\n"
     if fmt == "markdown":
-        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(out) + "\n"
+        from attnviz.report import markdown_table
+
+        return markdown_table(head, rows) + "\n"
     if fmt != "table":
-        raise AttnvizError(f"--format must be table, json, csv or markdown, got {fmt!r}")
+        raise ParameterError("format", f"must be table, json, csv or markdown, got {fmt!r}")
     widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
     title = (
         f"Classification accuracy{f' on {dataset}' if dataset else ''} ({results[0][1].n} videos)"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attnviz.errors import AttnvizError, InputError
+from attnviz.errors import AttnvizError, InputError, ParameterError
 from attnviz.evaluate.params import parse_thresholds
 from attnviz.evaluate.ucf24 import (
     DEFAULT_IOU,
@@ -90,15 +90,16 @@ def load_predictions(
         name = p.name.lower()
         if name.endswith(".json") or name.endswith(".json.gz"):
             if coco_gt is None:
-                raise AttnvizError(
-                    f"{p}: COCO results need the COCO ground truth they refer to (--coco-gt, "
-                    "written by attnviz convert-gt --to coco)"
+                raise ParameterError(
+                    "coco_gt",
+                    f"is needed: {p} holds COCO results, which refer to the COCO ground truth "
+                    "(written by attnviz convert-gt --to coco)",
                 )
             return read_coco_results(p, coco_gt, truth)
         return read_frame_detections(p, truth)
     if metric == "video":
         return read_tubes(p, truth)
-    raise AttnvizError(f"--metric must be frame or video, got {metric!r}")
+    raise ParameterError("metric", f"must be frame or video, got {metric!r}")
 
 
 def _check_protocol(metric: str, protocol: str) -> None:
@@ -107,16 +108,17 @@ def _check_protocol(metric: str, protocol: str) -> None:
     if metric == "video" and protocol not in VIDEO_PROTOCOLS:
         raise AttnvizError(f"video protocols are {', '.join(VIDEO_PROTOCOLS)}, got {protocol!r}")
     if metric not in ("frame", "video"):
-        raise AttnvizError(f"--metric must be frame or video, got {metric!r}")
+        raise ParameterError("metric", f"must be frame or video, got {metric!r}")
 
 
 def _check_split(truth: SpatialGroundTruth, split: str) -> None:
     if split not in ("train", "test", "all"):
-        raise AttnvizError(f"--split must be train, test or all, got {split!r}")
+        raise ParameterError("split", f"must be train, test or all, got {split!r}")
     if not truth.split(split):
         raise InputError(
             f"{truth.source}: the ground truth has no {split} split (for pyannot.pkl or "
-            "finalAnnots.mat put testlist01.txt beside it, or use --split all)"
+            "finalAnnots.mat put testlist01.txt beside it, or use {split} all)",
+            params=("split",),
         )
 
 
@@ -192,7 +194,7 @@ def compare_ucf24(
     status differs at each threshold (reading the files once)."""
     protocols = [p.strip() for p in protocols if p.strip()]
     if len(protocols) < 2:
-        raise AttnvizError("--compare needs at least two protocols, e.g. act,voc,coco")
+        raise ParameterError("compare", "needs at least two protocols, e.g. act,voc,coco")
     for p in protocols:
         _check_protocol(metric, p)
     thresholds = parse_thresholds(iou if isinstance(iou, str) else list(iou))
@@ -239,7 +241,7 @@ def convert_gt(
     """Read ground truth in any supported layout and write it as ``to`` (one of
     :data:`~attnviz.io.spatial_gt.GT_FORMATS`)."""
     if to not in GT_FORMATS:
-        raise AttnvizError(f"--to must be one of {', '.join(GT_FORMATS)}, got {to!r}")
+        raise ParameterError("to", f"must be one of {', '.join(GT_FORMATS)}, got {to!r}")
     truth = read_spatial_gt(gt)
     if to in ("coco", "yowo-zip"):
         _check_split(truth, split)

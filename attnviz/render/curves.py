@@ -19,6 +19,8 @@ def plot_temporal_curve(
     threshold: float | None = 0.5,
     title: str | None = None,
     time_range: tuple[float, float] | None = None,
+    raw: np.ndarray | None = None,
+    flat_range: float = 0.05,
 ):
     """Plot normalised importance against time (seconds), predicted segments shaded red and
     ground-truth segments shaded blue, the threshold dashed. Draws on ``ax`` (a new figure
@@ -30,6 +32,9 @@ def plot_temporal_curve(
         segments, gt_segments: ``(start, end)`` seconds.
         time_range: the x-axis limits in seconds (default: the first to the last timestamp,
             widened to the segments).
+        raw (ndarray[T]): the importance before normalisation: its scale is drawn on a right
+            axis (min-max), and a flat curve (see :mod:`attnviz.localize.temporal`) is labelled
+            as such in the plot.
     """
     ts = np.asarray(timestamps, dtype=np.float64)
     imp = np.asarray(importance, dtype=np.float64)
@@ -49,6 +54,21 @@ def plot_temporal_curve(
     ax.set_xlabel("time (s)")
     ax.set_ylabel("normalised importance")
     ax.set_ylim(-0.02, 1.05)
+    if raw is not None and len(raw):
+        from attnviz.localize.temporal import describe_importance, is_flat
+
+        r = np.asarray(raw, dtype=np.float64)
+        lo, hi = float(r.min()), float(r.max())
+        if is_flat(r, flat_range):
+            ax.text(0.01, 0.04, describe_importance(r, flat_range), transform=ax.transAxes,
+                    fontsize=8, color="tab:red", va="bottom")  # fmt: skip
+        else:
+            span = hi - lo
+            sec = ax.secondary_yaxis(
+                "right", functions=(lambda n: lo + n * span, lambda v: (v - lo) / span)
+            )
+            sec.set_ylabel("raw importance", fontsize=8)
+            sec.tick_params(labelsize=7)
     if time_range is not None:
         ax.set_xlim(float(time_range[0]), float(time_range[1]))
     elif len(ts):

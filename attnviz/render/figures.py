@@ -255,8 +255,13 @@ def plot_spatiotemporal(
         side.set_visible(False)
     ax.set_title(title if title is not None else _title(out))
     if colorbar:
+        from attnviz.localize.temporal import is_flat
+
         top = float(imp.max()) if len(imp) and imp.max() > 0 else 1.0
-        _colorbar(fig, ax, "gray", 0.0, top, "temporal importance")
+        label = "temporal importance"
+        if is_flat(out.frame_importance, 0.05):  # LocalizeParams.flat_range
+            label += " (flat: uniform)"
+        _colorbar(fig, ax, "gray", 0.0, top, label)
         _colorbar(fig, ax, _cv_colormap(colormap), 0.0, 1.0, "spatial attention")
     return fig, ax
 
@@ -450,7 +455,8 @@ def plot_temporal_attention(
     from attnviz.localize import LocalizeParams, normalise_importance, segments_from_importance
     from attnviz.render.curves import plot_temporal_curve
 
-    norm = normalise_importance(out.frame_importance, normalise)
+    flat = LocalizeParams().flat_range
+    norm = normalise_importance(out.frame_importance, normalise, flat)
     if segments is None:
         if threshold is None:
             segments = []
@@ -489,6 +495,8 @@ def plot_temporal_attention(
         segments=segments,
         gt_segments=gt_segments,
         threshold=threshold,
+        raw=out.frame_importance,
+        flat_range=flat,
     )
     for t in sel:
         ax_curve.axvline(float(out.timestamps[t]), color="0.6", lw=0.6, ls=":", zorder=0)
@@ -521,7 +529,8 @@ def plot_pr_curves(
     Args:
         curves: class name -> :class:`PRCurve` (e.g. from
             :func:`attnviz.pipeline.figures.pr_curves`). Classes with an empty curve (no
-            detection) are listed in the legend with AP 0 but draw nothing.
+            detection) are listed in the legend with AP 0 but draw nothing; a class whose AP is
+            ``nan`` (no ground truth: left out of the mAP) is listed as not scored.
         ax: where to draw (a new one-column figure when ``None``).
         title: axis title.
         max_legend: above this many classes the legend moves outside the axes in two columns.
@@ -538,7 +547,7 @@ def plot_pr_curves(
         prec = np.asarray(c.precision, dtype=np.float64)
         if len(rec) != len(prec):
             raise ValueError(f"class {name!r}: {len(rec)} recall and {len(prec)} precision values")
-        label = name if not np.isfinite(c.ap) else f"{name} (AP {100 * c.ap:.1f})"
+        label = f"{name} (not scored)" if not np.isfinite(c.ap) else f"{name} (AP {100 * c.ap:.1f})"
         color = cmap(i % cmap.N)
         if len(rec):
             # start at recall 0 with the first precision, as detection PR plots do

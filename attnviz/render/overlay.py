@@ -113,6 +113,7 @@ def attention_strip(
     height: int = 96,
     gap: int = 2,
     colormap: str = "jet",
+    values: bool = False,
 ) -> np.ndarray:
     """The layout of the paper's Fig. 4 as one image: the frames in the top row, their spatial
     heatmaps in the middle row (red = important), and the temporal attention as gray levels in
@@ -122,6 +123,9 @@ def attention_strip(
         frames: ``T`` images ``[H, W, 3] uint8``.
         masks (ndarray[T, h, w]): spatial masks in [0, 1].
         importance (ndarray[T]): per-frame importance (any non-negative scale).
+        values: write each frame's raw importance on its gray tile (the scale the gray levels
+            stand for), and ``flat`` on the first when the curve is flat
+            (:func:`attnviz.localize.temporal.is_flat`, 5 %).
     """
     if len(frames) != len(masks) or len(frames) != len(importance):
         raise ValueError(
@@ -129,8 +133,8 @@ def attention_strip(
         )
     if len(frames) == 0:
         raise ValueError("no frames")
-    imp = np.asarray(importance, dtype=np.float64)
-    imp = imp / imp.max() if imp.max() > 0 else np.zeros_like(imp)
+    raw = np.asarray(importance, dtype=np.float64)
+    imp = raw / raw.max() if raw.max() > 0 else np.zeros_like(raw)
     top, mid, bot = [], [], []
     for f, m, v in zip(frames, masks, imp, strict=True):
         _check_image(f)
@@ -138,6 +142,20 @@ def attention_strip(
         top.append(t)
         mid.append(heatmap(m, t.shape[:2], colormap))
         bot.append(np.full_like(t, int(round(255 * v))))
+    if values:
+        import cv2
+
+        from attnviz.localize.temporal import is_flat
+
+        flat = is_flat(raw, 0.05)
+        for i, (tile, r) in enumerate(zip(bot, raw, strict=True)):
+            ink = (0, 0, 0) if tile[0, 0, 0] > 127 else (255, 255, 255)
+            scale = max(0.3, tile.shape[0] / 200)
+            cv2.putText(tile, f"{r:.3g}", (3, tile.shape[0] - 6), cv2.FONT_HERSHEY_SIMPLEX,
+                        scale, ink, 1, cv2.LINE_AA)  # fmt: skip
+            if flat and i == 0:
+                cv2.putText(tile, "flat", (3, int(14 * scale / 0.48)), cv2.FONT_HERSHEY_SIMPLEX,
+                            scale, (255, 0, 0), 1, cv2.LINE_AA)  # fmt: skip
 
     def row(items: list[np.ndarray]) -> np.ndarray:
         sep = np.full((height, gap, 3), 255, dtype=np.uint8)

@@ -156,11 +156,12 @@ def _best(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(v: float, decimals: int) -> str:
-    return "–" if not np.isfinite(v) else f"{v:.{decimals}f}%"
+    # no % in the cells: the caption / header says "(%)"
+    return "–" if not np.isfinite(v) else f"{v:.{decimals}f}"
 
 
 def style_table(df: pd.DataFrame, *, decimals: int = 1, bold_best: bool = True):
-    """A pandas ``Styler`` of a table for notebooks: values as ``67.0%``, missing as a dash, the
+    """A pandas ``Styler`` of a table for notebooks: values as ``67.0``, missing as a dash, the
     best value of each column in bold. For papers use :func:`table_latex`."""
     styler = df.style.format(lambda v: _cell(v, decimals))
     if bold_best:
@@ -173,20 +174,19 @@ def table_markdown(
     df: pd.DataFrame, *, decimals: int = 1, bold_best: bool = True, caption: str | None = None
 ) -> str:
     """A GitHub-flavoured Markdown table (best value of each column in bold)."""
+    from attnviz.report import markdown_table
+
     mask = _best(df) if bold_best else df.isna() & False
     head = [df.index.name or ""] + [str(c) for c in df.columns]
-    lines = []
-    if caption:
-        lines += [caption, ""]
-    lines.append("| " + " | ".join(head) + " |")
-    lines.append("|---" + "|---:" * len(df.columns) + "|")
+    rows = []
     for name, row in df.iterrows():
-        cells = []
+        cells = [str(name)]
         for col, v in row.items():
             text = _cell(float(v), decimals)
             cells.append(f"**{text}**" if bool(mask.loc[name, col]) else text)
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    lines = [caption, ""] if caption else []
+    return "\n".join([*lines, markdown_table(head, rows)]) + "\n"
 
 
 def _latex_escape(text: str) -> str:

@@ -3,8 +3,6 @@ frame folders."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -18,8 +16,6 @@ from attnviz.io.splits import (
     read_ucf101_split,
     read_video_list,
 )
-
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 
 def test_csv_names_indices_header_and_class_file(tmp_path):
@@ -95,31 +91,29 @@ def test_test_split_names():
         assert not looks_like_test_split(name), name
 
 
-@pytest.mark.skipif(not (DATA / "ucf101_24").is_dir(), reason="shared data absent")
 def test_ucf24_lists_from_the_real_ground_truth():
+    from attnviz.io.datasets import resolve_gt
     from attnviz.io.spatial_gt import read_spatial_gt
 
-    truth = read_spatial_gt(DATA / "ucf101_24" / "pyannot_with_class_names.pkl")
+    truth = read_spatial_gt(resolve_gt("ucf101-24").path)  # the one that ships
     te = read_ucf24_list(truth, subset="test")
     tr = read_ucf24_list(truth, subset="train")
     assert len(te) == 910 and len(tr) == 2284  # SOURCES.md
     assert all(te.class_names[it.label] == it.key.split("/")[0] for it in te.items)
 
 
-@pytest.mark.skipif(not (DATA / "thumos14").is_dir(), reason="shared data absent")
 def test_thumos14_training_list_is_the_validation_set_without_multilabel_videos():
-    th = DATA / "thumos14"
-    val = read_thumos_list(
-        th / "annotations_val", subset="val", classes=th / "Class Index_Detection.txt"
-    )
+    from attnviz.io.datasets import resolve_gt
+
+    th = resolve_gt("thumos14-val")  # the ground truth that ships, with its class list
+    val = read_thumos_list(th.path, subset="val", classes=th.classes)
     # 200 validation videos, 27 with two classes: 17 dropped, 10 CliffDiving+Diving kept as
     # CliffDiving (every CliffDiving instance is also annotated as Diving)
     assert len(val) == 183
     assert sum(val.class_names[it.label] == "CliffDiving" for it in val.items) == 10
     assert all(k.startswith("video_validation_") for k in val.keys)
-    test = read_thumos_list(
-        th / "annotations_test", subset="test", classes=th / "Class Index_Detection.txt"
-    )
+    te = resolve_gt("thumos14")
+    test = read_thumos_list(te.path, subset="test", classes=te.classes)
     assert test.subset == "test" and all(k.startswith("video_test_") for k in test.keys)
 
 

@@ -26,10 +26,12 @@ ROWS = [("A", "v1", 0.0, 10.0), ("A", "v2", 3.5, 7.25), ("B", "v1", 20.0, 30.0)]
 IDS, NAMES = (1, 2), ("A", "B")
 
 
-def _same_dets(a: TemporalDetections, b: TemporalDetections) -> None:
+def _same_dets(a: TemporalDetections, b: TemporalDetections, times_to: int | None = None) -> None:
+    """Equal detections; ``times_to`` decimals: times as a run file writes them (rounded)."""
     assert a.video.tolist() == b.video.tolist()
-    np.testing.assert_array_equal(a.start, b.start)
-    np.testing.assert_array_equal(a.end, b.end)
+    r = (lambda x: x) if times_to is None else (lambda x: np.round(x, times_to))
+    np.testing.assert_array_equal(a.start, r(b.start))
+    np.testing.assert_array_equal(a.end, r(b.end))
     np.testing.assert_array_equal(a.label, b.label)
     np.testing.assert_array_equal(a.score, b.score)
 
@@ -212,15 +214,15 @@ def test_run_json_csv_gz_read_the_same(tmp_path, dets):
     run = tmp_path / "run.txt"
     write_run_file(run, dets, IDS)
     base = read_detections(run, class_ids=IDS, class_names=NAMES)
-    _same_dets(base, dets)
+    _same_dets(base, dets, times_to=6)
     assert base.line.tolist() == [1, 2, 3, 4]
     # gzip, with or without the .gz name
     gz = tmp_path / "run.txt.gz"
     gz.write_bytes(gzip.compress(run.read_bytes()))
-    _same_dets(read_detections(gz, class_ids=IDS, class_names=NAMES), dets)
+    _same_dets(read_detections(gz, class_ids=IDS, class_names=NAMES), dets, times_to=6)
     hidden = tmp_path / "run2.txt"
     hidden.write_bytes(gz.read_bytes())
-    _same_dets(read_detections(hidden, class_ids=IDS, class_names=NAMES), dets)
+    _same_dets(read_detections(hidden, class_ids=IDS, class_names=NAMES), dets, times_to=6)
     # ActivityNet results JSON, labels as names or ids
     res: dict = {}
     cols = [c.tolist() for c in (dets.video, dets.start, dets.end, dets.label, dets.score)]
@@ -361,9 +363,10 @@ def test_missing_and_unknown_formats(tmp_path):
         read_detections(bad, class_ids=IDS, class_names=NAMES)
 
 
-def test_write_run_file_round_trips_every_double(tmp_path, dets):
+def test_write_run_file_rounds_times_and_keeps_every_score(tmp_path, dets):
     p = tmp_path / "sub" / "run.txt"
     write_run_file(p, dets, IDS)
-    assert p.read_text().splitlines()[1] == "v1 20.0 0.30000000000000004 2 0.8"
-    _same_dets(read_detections(p, class_ids=IDS, class_names=NAMES), dets)
+    assert p.read_text().splitlines()[1] == "v1 20.0 0.3 2 0.8"  # issue 22: times rounded
+    assert p.read_text().splitlines()[2].endswith(f" {0.123456789012345678!r}")
+    _same_dets(read_detections(p, class_ids=IDS, class_names=NAMES), dets, times_to=6)
     assert not [q for q in p.parent.iterdir() if q.name != "run.txt"]

@@ -4,6 +4,7 @@ disk, and the command line run in process."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 from pathlib import Path
 
@@ -11,8 +12,32 @@ import numpy as np
 
 from attnviz.types import TemporalDetections, TemporalGroundTruth
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "thumos14"
 HERE = Path(__file__).resolve().parent
+
+
+def real_thumos14(dest: Path) -> Path:
+    """The real THUMOS14 files in the layout of ``shared/data/thumos14``, from what a clone has:
+    ``annotations_test/`` and ``annotations_val/`` from the ground truth that ships in the
+    package (decompressed: the original bytes), and ``Class Index_Detection.txt``,
+    ``thumos14_test_groundtruth.csv`` and ``thumos_gt.json`` from ``data/`` (see its
+    ``SOURCES.md``). Returns ``dest``."""
+    from attnviz.io.datasets import resolve_gt
+
+    for name in ("thumos14", "thumos14-val"):
+        src = resolve_gt(name).path
+        (dest / src.name).mkdir(parents=True)
+        for f in src.iterdir():
+            data = f.read_bytes()
+            (dest / src.name / f.name.removesuffix(".gz")).write_bytes(
+                gzip.decompress(data) if f.suffix == ".gz" else data
+            )
+    for f in ("Class Index_Detection.txt", "thumos14_test_groundtruth.csv", "thumos_gt.json"):
+        packed = HERE / "data" / f
+        gz = packed.with_name(f + ".gz")
+        (dest / f).write_bytes(
+            gzip.decompress(gz.read_bytes()) if gz.exists() else packed.read_bytes()
+        )
+    return dest
 
 
 def make_gt(

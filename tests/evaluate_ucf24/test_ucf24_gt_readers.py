@@ -11,9 +11,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from ucf24_helpers import JHMDB, UCF, make_gt, need, subset
+from ucf24_helpers import HERE, JHMDB, UCF, make_gt, need, subset
 
 from attnviz.errors import AttnvizError, InputError
+from attnviz.io.datasets import resolve_gt
 from attnviz.io.safe_pickle import safe_loads
 from attnviz.io.spatial_gt import (
     GT_FORMATS,
@@ -58,17 +59,31 @@ def assert_same(a, b, videos, nframes=True, tubes=True):
 
 
 # --------------------------------------------------------------------------- the real files
-def test_real_ucf_files_agree(ucf_gt):
-    """pyannot.pkl (restricted unpickler), its twin with class names, pyannot.json and
-    finalAnnots.mat hold the same tubes; the split is testlist01.txt."""
-    listed = [ln.strip() for ln in (UCF / "testlist01.txt").read_text().splitlines() if ln.strip()]
+def test_real_ucf_split_is_testlist01(ucf_gt):
+    """The packaged pyannot.pkl (restricted unpickler) takes its test split from the
+    testlist01.txt beside it; training is every other annotated video."""
+    listfile = resolve_gt("ucf101-24").path.with_name("testlist01.txt")
+    listed = [ln.strip() for ln in listfile.read_text().splitlines() if ln.strip()]
     assert list(ucf_gt.test_videos) == listed and len(listed) == 910
     assert len(ucf_gt.videos) == 3194 and len(ucf_gt.train_videos) == 2284
+
+
+def test_real_ucf_files_agree(ucf_gt):
+    """pyannot.pkl, its twin with class names, pyannot.json and finalAnnots.mat hold the same
+    tubes and the same split."""
     for name in ("pyannot_with_class_names.pkl", "pyannot.json", "finalAnnots.mat"):
         other = read_spatial_gt(need(UCF / name))
         assert other.test_videos == ucf_gt.test_videos, name
         assert set(other.train_videos) == set(ucf_gt.train_videos), name
         assert_same(ucf_gt, other, list(ucf_gt.videos))
+
+
+def test_real_jhmdb_yowo_files_agree_with_the_packaged_json(jhmdb_gt):
+    # the original per-frame files of 3 videos, re-zipped (data/README.md): the same tubes
+    z = read_spatial_gt(HERE / "groundtruths_jhmdb_extract.zip")
+    assert len(z.test_videos) == 3 and set(z.test_videos) <= set(jhmdb_gt.test_videos)
+    assert sum(len(t.boxes) for v in z.test_videos for t in z.videos[v].tubes) == 84
+    assert_same(jhmdb_gt, z, z.test_videos)
 
 
 def test_real_jhmdb_act_json_and_yowo_zip_agree(jhmdb_gt):
@@ -280,7 +295,7 @@ def test_broken_yowo_zip(tmp_path):
 
 
 def test_split_from_testlist_beside_the_file(tmp_path):
-    src = need(UCF / "pyannot.pkl")
+    src = resolve_gt("ucf101-24").path  # pyannot.pkl.gz: gzip is read whatever the name
     shutil.copy(src, tmp_path / "pyannot.pkl")
     alone = read_spatial_gt(tmp_path / "pyannot.pkl")  # no testlist01.txt, no split in the file
     assert alone.test_videos == () and alone.split("all")

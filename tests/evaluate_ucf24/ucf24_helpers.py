@@ -17,7 +17,8 @@ HERE = Path(__file__).resolve().parent / "data"
 
 
 def need(path: Path) -> Path:
-    """``path``, or skip the test when the shared data is not there."""
+    """``path``, or skip the test when the shared data is not there (only for the layouts that
+    do not ship in the package: the tests read the packaged ground truth otherwise)."""
     if not path.exists():
         pytest.skip(f"shared data not found: {path}")
     return path

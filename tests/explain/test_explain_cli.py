@@ -41,17 +41,20 @@ def test_spatial_map_prints_top5_and_quiet_is_silent(checkpoint, make_video, tmp
     )  # fmt: skip
     assert code == 0 and f"wrote {tmp_path / 'p'}" in err
     assert (tmp_path / "p" / "boxes.csv").is_file()
+    assert (tmp_path / "o" / "index.html").is_file() and (tmp_path / "p" / "video.webm").is_file()
 
 
 def test_temporal_map_and_localize_commands(checkpoint, make_video, tmp_path, capsys):
     video = make_video(n=40)
     code, _, _ = run(
         ["temporal-map", "--video", video, "--checkpoint", checkpoint, "--out", tmp_path / "t",
-         "--fps", 10, "--window", 8, "--stride", 4, "--quiet"],
+         "--fps", 10, "--window", 8, "--stride", 4, "--quiet", "--no-html"],
         capsys,
     )  # fmt: skip
     assert code == 0
     assert (tmp_path / "t" / "temporal.png").is_file() and (tmp_path / "t" / "run.txt").is_file()
+    assert not (tmp_path / "t" / "index.html").exists()
+    assert not (tmp_path / "t" / "video.webm").exists()
     code, out, _ = run(
         ["localize", "--maps", tmp_path / "t" / "maps.npz", "--out", tmp_path / "l",
          "--mask-norm", "frame", "--largest-component", "--importance", "max", "--class", 2,

@@ -130,7 +130,10 @@ def test_spatial_map_writes_every_output(small_model, checkpoint, make_video, tm
     out_dir = tmp_path / "out"
     summary = E.spatial_map(path, out_dir, checkpoint=checkpoint, frames=7, quiet=True)
     names = sorted(p.name for p in out_dir.iterdir())
-    assert names == ["boxes.csv", "maps.npz", "overlay.mp4", "strip.png", "tubes.json"]
+    assert names == [
+        "boxes.csv", "index.html", "maps.npz", "overlay.mp4", "strip.png", "tubes.json",
+        "video.webm",
+    ]  # fmt: skip
     assert summary["frames"] == 7 and len(summary["top5"]) == 3
     assert summary["top5"][0][1] >= summary["top5"][1][1] >= summary["top5"][2][1]
     out = load_attention(out_dir / "maps.npz")
@@ -174,8 +177,9 @@ def test_spatial_map_with_windows_draws_the_same_boxes(small_model, make_video, 
 def test_temporal_map_and_localize_agree(small_model, make_video, tmp_path):
     path = make_video(n=60, fps=10.0, name="video_test_0000004.mp4")
     summary = E.temporal_map(
-        path, tmp_path / "t", model=small_model, fps=10.0, window=10, stride=5, quiet=True
-    )
+        path, tmp_path / "t", model=small_model, fps=10.0, window=10, stride=5, quiet=True,
+        html=False,
+    )  # fmt: skip
     names = sorted(p.name for p in (tmp_path / "t").iterdir())
     assert names == ["maps.npz", "run.txt", "segments.csv", "temporal.png"]
     out = load_attention(tmp_path / "t" / "maps.npz")
@@ -188,7 +192,13 @@ def test_temporal_map_and_localize_agree(small_model, make_video, tmp_path):
     ]
     run = (tmp_path / "t" / "run.txt").read_text().splitlines()
     assert [ln.split() for ln in run] == [
-        ["video_test_0000004", repr(s.start), repr(s.end), str(s.label + 1), repr(s.score)]
+        [
+            "video_test_0000004",
+            repr(round(s.start, 6)),
+            repr(round(s.end, 6)),
+            str(s.label + 1),
+            repr(s.score),
+        ]  # fmt: skip
         for s in segs
     ]
     assert all(0 <= s.start < s.end <= 6.0 for s in segs)

@@ -36,7 +36,7 @@ def test_compare_command_prints_the_table(dataset, checkpoint, tmp_path, capsys)
         (["--baseline", "noise"], "baseline must be one of"),
         (["--fps", "-1"], "--fps must be positive"),
         (["--threshold", "1.5"], "threshold must be in [0, 1]"),
-        (["--max-videos", "0"], "max_videos must be >= 1"),
+        (["--max-videos", "0"], "--max-videos must be >= 1"),
     ],
 )
 def test_bad_options_fail_with_one_line(dataset, checkpoint, tmp_path, capsys, extra, message):

@@ -41,8 +41,11 @@ def test_compare_writes_every_output(dataset, checkpoint, tmp_path):
         quiet=True,
     )  # fmt: skip
     for f in ("table.csv", "table.md", "map.csv", "sweep.csv", "curves.csv", "curves.png",
-              "sanity.csv", "sanity.png", "maps.png", "summary.json"):  # fmt: skip
+              "sanity.csv", "sanity.png", "maps.png", "summary.json", "index.html",
+              "videos/vid0/index.html", "videos/vid0/video.webm"):  # fmt: skip
         assert (out / f).is_file() and (out / f).stat().st_size > 0, f
+    page = (out / "videos" / "vid0" / "index.html").read_text()
+    assert all(f'"name":"{m}"' in page for m in ("attention", "gradcam", "occlusion", "ig"))
     table = pd.read_csv(out / "table.csv")
     assert table["method"].tolist() == ["attention", "gradcam", "occlusion", "ig", "random order"]
     loc = table.set_index("method")

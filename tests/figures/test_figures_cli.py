@@ -29,7 +29,7 @@ def test_figures_command_writes_png_and_pdf(tmp_path, capsys):
         capsys,
     )
     assert code == 0, err
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.name != ".attnviz-run.json")
     assert names == sorted(f"fig{i}_vid_a.{ext}" for i in (4, 5, 6) for ext in ("png", "pdf"))
     assert "gray canvases" in err and "wrote 6 files" in err
 
@@ -48,7 +48,7 @@ def test_figures_command_prints_map_with_ground_truth(tmp_path, capsys):
     assert code == 0, err
     assert "temporal mAP (%) [thumos14]  0.1: 100.0, 0.2: 100.0" in out
     assert err == ""
-    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "f").iterdir() if p.name[0] != ".") == [
         "eval_temporal.json", "map_temporal.png", "pr_temporal.png",
     ]  # fmt: skip
 
@@ -59,6 +59,7 @@ def test_figures_command_prints_map_with_ground_truth(tmp_path, capsys):
         (["--maps", "{tmp}/nope.npz"], "nope.npz: maps file not found"),
         (["--maps", "{tmp}/maps.npz", "--frames", "0"], "--frames must be >= 1"),
         (["--maps", "{tmp}/maps.npz", "--format", "gif"], "--format takes png, pdf or svg"),
+        (["--maps", "{tmp}/maps.npz", "--example", "zz"], "--example 'zz': no maps for this"),
         (["--maps", "{tmp}/maps.npz", "--gt", "{tmp}/gt.json"], "gt.json: ground truth not found"),
         (["--maps", "{tmp}/bad.npz"], "bad.npz: not a readable .npz"),
         (["--maps", "{tmp}/maps.npz", "--video", "{tmp}/v.mp4", "--videos", "{tmp}"], "not both"),
@@ -81,7 +82,7 @@ def test_report_command_markdown_latex_and_files(tmp_path, capsys):
     (tmp_path / "r.json").write_text(json.dumps(r.to_dict()))
     code, out, err = _run(["report", "--eval", f"attention={tmp_path / 'r.json'}"], capsys)
     assert code == 0, err
-    assert "| attention | 70.0% | 60.0% | 50.0% | 40.0% | 30.0% |" in out.replace("**", "")
+    assert "| attention | 70.0 | 60.0 | 50.0 | 40.0 | 30.0 |" in out.replace("**", "")
     code, out, _ = _run(
         ["report", "--eval", str(tmp_path / "r.json"), "--format", "latex", "--paper",
          "--out", str(tmp_path / "rep")],

@@ -222,7 +222,7 @@ def test_write_figures_all_files_with_ground_truth(tmp_path):
     np.testing.assert_allclose(saved.mAP, 0.5)
     # a bad option leaves nothing behind, not even the folder it would have created
     bad = tmp_path / "bad"
-    with pytest.raises(AttnvizError, match="--pr-threshold 0.9 is not one"):
+    with pytest.raises(AttnvizError, match="^pr_threshold 0.9 is not one"):
         write_figures(maps_dir, bad, gt=[ann], classes=tmp_path / "classes.txt", examples=1,
                       pr_threshold=0.9, formats=("png",))  # fmt: skip
     assert not bad.exists()
@@ -235,9 +235,9 @@ def test_write_figures_pdf_without_video_or_gt(tmp_path):
     assert sorted(summary["files"]) == ["fig4_vid_a.pdf", "fig5_vid_a.pdf", "fig6_vid_a.pdf"]
     assert (tmp_path / "out" / "fig5_vid_a.pdf").read_bytes()[:5] == b"%PDF-"
     assert any("gray canvases" in n for n in summary["notes"])
-    with pytest.raises(AttnvizError, match="--format takes png, pdf or svg"):
+    with pytest.raises(AttnvizError, match="^formats takes png, pdf or svg"):
         write_figures(tmp_path / "maps.npz", tmp_path / "x", formats=("jpg",))
-    with pytest.raises(AttnvizError, match="--example 'zz': no maps"):
+    with pytest.raises(AttnvizError, match="^examples 'zz': no maps"):
         write_figures(tmp_path / "maps.npz", tmp_path / "x", examples=["zz"])
 
 
@@ -254,17 +254,18 @@ def test_write_report_tables_and_per_class_layouts(tmp_path):
     assert list(t6.index) == ["REINFORCE (paper)", "UntrimmedNet (paper)", "Ours (paper)",
                               "ours", "uniform"]  # fmt: skip
     assert t6.loc["ours", "α = 0.3"] == pytest.approx(50.0)
+    # every evaluated threshold is a column, the paper's first (issue 22: none dropped)
     assert list(rep["tables"]["table5_frame"].columns) == ["α = 0.05", "α = 0.1", "α = 0.2",
-                                                           "α = 0.3"]  # fmt: skip
+                                                           "α = 0.3", "α = 0.5"]  # fmt: skip
     files = {p.name for p in (tmp_path / "rep").iterdir()}
     assert {"table6.md", "table6.tex", "table6.csv", "table5_frame.tex", "ours_temporal.txt",
             "attn_frame.md"} <= files  # fmt: skip
     md = (tmp_path / "rep" / "table6.md").read_text()
-    assert "| ours | **70.0%** |" in md  # tied with the paper's 70.0: both in bold
-    assert "| Ours (paper) | **70.0%** |" in md
+    assert "| ours | **70.0** |" in md  # tied with the paper's 70.0: both in bold
+    assert "| Ours (paper) | **70.0** |" in md
     txt = (tmp_path / "rep" / "ours_temporal.txt").read_text()
     assert "Jump" in txt and "65.00" in txt  # per-class layout of attnviz.report
-    with pytest.raises(AttnvizError, match="no evaluation file"):
+    with pytest.raises(AttnvizError, match="^evals names no evaluation file"):
         write_report([])
 
 

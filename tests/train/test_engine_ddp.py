@@ -10,7 +10,7 @@ import torch
 import torch.multiprocessing as mp
 from attnviz_train_fixtures import RandomFeatures, tiny_model
 
-from attnviz.train import TrainConfig, fit
+from attnviz.engine import TrainConfig, fit
 
 
 def _free_port() -> int:
@@ -30,7 +30,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
         }
     )
     torch.set_num_threads(1)
-    from attnviz.train import cleanup_distributed, setup_distributed
+    from attnviz.engine import cleanup_distributed, setup_distributed
 
     info = setup_distributed("cpu")
     assert info.world_size == world and info.rank == rank

@@ -9,9 +9,9 @@ import pytest
 import torch
 from attnviz_train_fixtures import RandomFeatures, tiny_model
 
+from attnviz.engine import TrainConfig, check_validation_split, fit
 from attnviz.errors import AttnvizError
 from attnviz.models import load_checkpoint
-from attnviz.train import TrainConfig, check_validation_split, fit
 
 CFG = TrainConfig(epochs=2, batch_size=4, lr=3e-3, seed=3)
 

@@ -77,7 +77,8 @@ def test_recipe_trains_and_exports_a_model_that_explains_videos(data, tmp_path, 
 
     assert _run(["train", "--recipe", str(_recipe(data, tmp_path)), "--quiet"]) == 0
     run = tmp_path / "run"
-    for name in ("backbone.pt", "backbone_log.csv", "epoch_001.pt", "best.pt", "log.csv"):
+    assert not list(run.glob("epoch_*.pt"))  # the command keeps last/best only by default
+    for name in ("backbone.pt", "backbone_log.csv", "last.pt", "best.pt", "log.csv"):
         assert (run / name).is_file(), name
     caches = list((tmp_path / "cache").iterdir())
     assert len(caches) == 1 and (caches[0] / "manifest.json").is_file()  # per-backbone cache
@@ -131,8 +132,10 @@ def test_rerun_reuses_the_fine_tuned_backbone(data, tmp_path):
             "--quiet",
             "--epochs",
             "2",
+            "--save-every",
+            "1",
             "--resume",
-            str(tmp_path / "run" / "epoch_001.pt"),
+            str(tmp_path / "run" / "last.pt"),
         ]
     )
     assert (tmp_path / "run" / "backbone.pt").stat().st_mtime_ns == stamp

@@ -1,12 +1,16 @@
 """The training engine: the loss of eq. 6, Adam, a checkpoint per epoch, resume, a validation
 split that is never the test split, per-epoch logs; one process or ``torchrun`` DDP.
 
-Wiring (reading lists, building the model, recipes) lives in :mod:`attnviz.pipeline.train`; the
-loop is :func:`fit`. Under ``torchrun --nproc_per_node N`` (environment ``WORLD_SIZE`` > 1) every
-rank trains on its shard of each epoch (a ``DistributedSampler``), gradients are averaged by DDP
-(``gloo`` on CPU, ``nccl`` on CUDA), batch-norm buffers are broadcast from rank 0 at the end of
-each epoch so that every rank holds the same model, validation is split across ranks and
-gathered, and rank 0 alone writes checkpoints and logs.
+Wiring (reading lists, building the model, recipes) lives in :mod:`attnviz.pipeline.train`, the
+command in :mod:`attnviz.cli.train`; the loop is :func:`fit`, in named steps as torchvision's
+reference scripts: resume, :func:`train_one_epoch`, validate (:func:`evaluate_classifier`),
+save the epoch's checkpoints, report.
+
+Under ``torchrun --nproc_per_node N`` (environment ``WORLD_SIZE`` > 1) every rank trains on its
+shard of each epoch (a ``DistributedSampler``), gradients are averaged by DDP (``gloo`` on CPU,
+``nccl`` on CUDA), batch-norm buffers are broadcast from rank 0 at the end of each epoch so that
+every rank holds the same model, validation is split across ranks and gathered, and rank 0 alone
+writes checkpoints and logs.
 
 Determinism: epoch ``e`` shuffles with ``(seed, e)`` and seeds dropout with ``(seed, e, rank)``,
 so a run resumed from the checkpoint of epoch ``e`` continues exactly as the uninterrupted run
@@ -27,7 +31,7 @@ import math
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +40,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from attnviz.errors import AttnvizError
+from attnviz.errors import AttnvizError, ParameterError
 
 __all__ = [
     "DistInfo",
@@ -46,6 +50,7 @@ __all__ = [
     "evaluate_classifier",
     "fit",
     "setup_distributed",
+    "train_one_epoch",
 ]
 
 LOSS_TERMS = ("loss", "ce", "tv", "contrast", "unimodal")
@@ -68,6 +73,8 @@ class TrainConfig:
         freeze_backbone: keep the backbone's weights and batch-norm statistics fixed (always the
             case when training on cached features).
         max_steps: stop each epoch after this many steps (0: the whole epoch; for smoke tests).
+        save_every: also write ``epoch_XXX.pt`` every this many epochs (0: only ``last.pt`` and
+            ``best.pt``; the ``train`` command's default, an epoch file can weigh 80 MB).
         keep: keep the last ``keep`` ``epoch_XXX.pt`` files (0: all).
         log_every: update the progress bar's loss every this many steps.
     """
@@ -86,6 +93,7 @@ class TrainConfig:
     grad_clip: float = 0.0
     freeze_backbone: bool = False
     max_steps: int = 0
+    save_every: int = 1
     keep: int = 0
     log_every: int = 10
 
@@ -99,6 +107,8 @@ class TrainConfig:
         for name in ("weight_decay", "lambda_tv", "lambda_contrast", "lambda_unimodal"):
             if getattr(self, name) < 0:
                 raise AttnvizError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.save_every < 0:
+            raise AttnvizError(f"save_every must be >= 0, got {self.save_every}")
         if self.precision not in ("fp32", "bf16"):
             raise AttnvizError(f"precision must be fp32 or bf16, got {self.precision!r}")
 
@@ -173,8 +183,9 @@ def check_validation_split(
     if val_subset == "test" or (val_source and looks_like_test_split(val_source)):
         raise AttnvizError(
             f"validation data {val_source or '(given)'} is a test split: select the model on a "
-            "validation split carved from the training data (--val-fraction) or on a separate "
-            "validation list, never on the test set"
+            "validation split carved from the training data ({val_fraction}) or on a separate "
+            "validation list, never on the test set",
+            params=("val_fraction",),
         )
     vset = set(val_keys)
     if test_keys:
@@ -205,10 +216,12 @@ def _ks(num_classes: int) -> tuple[int, ...]:
 def _device(config: TrainConfig, dist_info: DistInfo) -> torch.device:
     if config.device.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise AttnvizError(f"--device {config.device}: CUDA is not available on this machine")
+            raise ParameterError(
+                "device", f"{config.device}: CUDA is not available on this machine"
+            )
         return torch.device("cuda", dist_info.local_rank if dist_info.enabled else 0)
     if config.device != "cpu":
-        raise AttnvizError(f"--device must be cpu or cuda, got {config.device!r}")
+        raise ParameterError("device", f"must be cpu or cuda, got {config.device!r}")
     return torch.device("cpu")
 
 
@@ -421,166 +434,39 @@ def fit(
         ``{"best": path, "last": path, "best_epoch": int, "epochs": int, "log": path,
         "history": [rows]}``.
     """
-    from tqdm.auto import tqdm
-
-    from attnviz.evaluate.classify import classify_accuracy
-    from attnviz.models import attention_loss, autocast, load_checkpoint, save_checkpoint
-
     if dist_info is None:
         dist_info = setup_distributed(config.device)
     dev = _device(config, dist_info)
-    out = Path(out_dir)
-    if dist_info.main:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise AttnvizError(f"{out}: cannot create the output folder ({exc.strerror})") from None
+    out = _output_folder(Path(out_dir), dist_info)
     module = model
-    freeze = config.freeze_backbone
-    if freeze and getattr(module, "backbone", None) is not None:
-        for p in module.backbone.parameters():
-            p.requires_grad_(False)
-    module.to(dev)
-    params = [p for p in module.parameters() if p.requires_grad]
-    if not params:
-        raise AttnvizError("the model has no trainable parameter")
+    params = _trainable(module, config, dev)
     optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    start_epoch = 0
-    best_key: tuple[float, float] | None = None
-    best_epoch = -1
     log_path = out / "log.csv"
-    history: list[dict[str, Any]] = []
+    state = _TrainState()
     if resume is not None:
-        loaded, info = load_checkpoint(resume)
-        if info["config"] != dict(module.config, class_names=info["config"].get("class_names")):
-            raise AttnvizError(f"{resume}: checkpoint of a different model configuration")
-        module.load_state_dict(loaded.state_dict())
-        if info["optimizer"] is None or info["epoch"] is None:
-            raise AttnvizError(f"{resume}: no optimizer state or epoch: not a training checkpoint")
-        optimizer.load_state_dict(info["optimizer"])
-        for state in optimizer.state.values():
-            for k, v in state.items():
-                if isinstance(v, torch.Tensor) and k != "step":
-                    state[k] = v.to(dev)
-        start_epoch = int(info["epoch"]) + 1
-        extra = info["extra"] or {}
-        if "best_key" in extra:
-            best_key = (float(extra["best_key"][0]), float(extra["best_key"][1]))
-            best_epoch = int(extra.get("best_epoch", -1))
-        history = _read_log(log_path, start_epoch)  # rows of epochs 1..start_epoch (1-based)
+        state = _resume(resume, module, optimizer, dev, log_path)
     wrapped, sampler, loader = _distributed(
         module, train_set, dist_info, dev, config.batch_size, config.seed, config.workers
     )
-    lambdas = {
-        "lambda_tv": config.lambda_tv,
-        "lambda_contrast": config.lambda_contrast,
-        "lambda_unimodal": config.lambda_unimodal,
-    }
-    k = module.num_classes
-    ks = _ks(k)
+    ks = _ks(module.num_classes)
     writer = _tensorboard(out) if dist_info.main else None
-    best_path, last_path = out / "best.pt", out / "last.pt"
-    for epoch in range(start_epoch, config.epochs):
+    for epoch in range(state.start_epoch, config.epochs):
         t0 = time.perf_counter()
-        sampler.set_epoch(epoch)
-        if hasattr(train_set, "set_epoch"):
-            train_set.set_epoch(epoch)
-        torch.manual_seed((config.seed * 1_000_003 + epoch * 1009 + dist_info.rank) % (2**63 - 1))
-        _set_train_mode(module, freeze)
-        sums = torch.zeros(len(LOSS_TERMS) + 1 + len(ks), dtype=torch.float64)
-        bar = tqdm(
-            loader,
-            desc=f"epoch {epoch + 1}/{config.epochs}",
-            unit="batch",
-            disable=quiet or not dist_info.main,
-            leave=False,
+        _start_epoch(epoch, sampler, train_set, config, dist_info)
+        row = train_one_epoch(
+            module, wrapped, loader, optimizer, params, config, epoch, ks, dev, dist_info, quiet
         )
-        for step, (x, y, _) in enumerate(bar):
-            if config.max_steps and step >= config.max_steps:
-                break
-            x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-            with autocast(dev.type, config.precision):
-                out_ = wrapped(x)
-            terms = attention_loss(out_, y, **lambdas)
-            if not torch.isfinite(terms.total):
-                raise AttnvizError(
-                    f"epoch {epoch + 1}, step {step + 1}: the loss is {float(terms.total)} "
-                    "(lower the learning rate or set grad_clip)"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
-            if config.grad_clip > 0:
-                nn.utils.clip_grad_norm_(params, config.grad_clip)
-            optimizer.step()
-            with torch.no_grad():
-                ranks = _true_rank(out_.logits.detach().float(), y)
-                b = len(y)
-                row = [float(t) * b for t in terms] + [b] + [float((ranks < kk).sum()) for kk in ks]
-                sums += torch.tensor(row, dtype=torch.float64)
-            if dist_info.main and not quiet and step % max(1, config.log_every) == 0:
-                bar.set_postfix(loss=f"{float(terms.total):.4f}")
-        _sync_buffers(module, dist_info)
-        sums = _all_sum(sums, dist_info)
-        seen = max(float(sums[len(LOSS_TERMS)]), 1.0)
-        row: dict[str, Any] = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"]}
-        for i, name in enumerate(LOSS_TERMS):
-            row[f"train_{name}"] = float(sums[i]) / seen
-        for j, kk in enumerate(ks):
-            row[f"train_top{kk}"] = float(sums[len(LOSS_TERMS) + 1 + j]) / seen
         if val_set is not None:
-            ev = evaluate_classifier(
-                module,
-                val_set,
-                batch_size=config.batch_size,
-                device=dev,
-                precision=config.precision,
-                lambdas=lambdas,
-                dist_info=dist_info,
-                workers=config.workers,
-            )
-            acc = classify_accuracy(ev["scores"], ev["labels"], ks)
-            for name in LOSS_TERMS:
-                row[f"val_{name}"] = ev[name]
-            for kk, a in zip(ks, acc.accuracy, strict=True):
-                row[f"val_top{kk}"] = float(a)
-            key = (row["val_top1"], -row["val_loss"])
-        else:
-            key = (row["train_top1"], -row["train_loss"])
+            row.update(_validate(module, val_set, config, ks, dev, dist_info))
         row["seconds"] = time.perf_counter() - t0
-        improved = best_key is None or key > best_key
-        if improved:
-            best_key, best_epoch = key, epoch + 1
-        history.append(row)
+        improved = state.record(epoch, row, validated=val_set is not None)
         if dist_info.main:
-            extra = {
-                "train_config": asdict(config),
-                "metrics": {k_: v for k_, v in row.items()},
-                "best_key": list(best_key),
-                "best_epoch": best_epoch,
-                "meta": meta or {},
-            }
-            ckpt = out / f"epoch_{epoch + 1:03d}.pt"
-            save_checkpoint(ckpt, module, optimizer=optimizer, epoch=epoch, extra=extra)
-            save_checkpoint(last_path, module, optimizer=optimizer, epoch=epoch, extra=extra)
-            if improved:
-                save_checkpoint(best_path, module, optimizer=optimizer, epoch=epoch, extra=extra)
-            if config.keep > 0:
-                old = out / f"epoch_{epoch + 1 - config.keep:03d}.pt"
-                if old.is_file():
-                    old.unlink()
-            _write_log(log_path, history)
-            if writer is not None:
-                for name, v in row.items():
-                    if name != "epoch" and isinstance(v, int | float) and math.isfinite(v):
-                        writer.add_scalar(name.replace("_", "/", 1), v, epoch + 1)
-                writer.flush()
-            if not quiet:
-                shown = "  ".join(
-                    f"{n}={row[n]:.4g}"
-                    for n in ("train_loss", "train_top1", "val_loss", "val_top1", "val_top5")
-                    if n in row
-                )
-                tqdm.write(f"epoch {epoch + 1}/{config.epochs}  {shown}  ({row['seconds']:.0f}s)")
+            extra = _checkpoint_extra(config, row, state, meta)
+            _save_epoch(
+                out, module, optimizer, epoch, extra, improved, config.keep, config.save_every
+            )
+            _write_log(log_path, state.history)
+            _report_epoch(row, epoch, config.epochs, writer, quiet)
         if dist_info.enabled:
             import torch.distributed as dist
 
@@ -588,13 +474,240 @@ def fit(
     if writer is not None:
         writer.close()
     return {
-        "best": str(best_path),
-        "last": str(last_path),
-        "best_epoch": best_epoch,
+        "best": str(out / "best.pt"),
+        "last": str(out / "last.pt"),
+        "best_epoch": state.best_epoch,
         "epochs": config.epochs,
         "log": str(log_path),
-        "history": history,
+        "history": state.history,
     }
+
+
+@dataclass
+class _TrainState:
+    """Where training stands: the first epoch to run (0-based), the best selection key
+    ``(top-1, -loss)`` and its 1-based epoch, and the log rows so far."""
+
+    start_epoch: int = 0
+    best_key: tuple[float, float] | None = None
+    best_epoch: int = -1
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, epoch: int, row: dict[str, Any], *, validated: bool) -> bool:
+        """Log ``row`` of ``epoch`` (0-based); whether it is the best so far (by validation
+        top-1 then loss, or by the training ones without validation)."""
+        split = "val" if validated else "train"
+        key = (row[f"{split}_top1"], -row[f"{split}_loss"])
+        improved = self.best_key is None or key > self.best_key
+        if improved:
+            self.best_key, self.best_epoch = key, epoch + 1
+        self.history.append(row)
+        return improved
+
+
+def _output_folder(out: Path, dist_info: DistInfo) -> Path:
+    """``out``, created by the main process."""
+    if dist_info.main:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AttnvizError(f"{out}: cannot create the output folder ({exc.strerror})") from None
+    return out
+
+
+def _trainable(module: nn.Module, config: TrainConfig, dev: torch.device) -> list:
+    """``module`` on ``dev`` (its backbone frozen with ``config.freeze_backbone``); the
+    parameters the optimizer trains."""
+    if config.freeze_backbone and getattr(module, "backbone", None) is not None:
+        for p in module.backbone.parameters():
+            p.requires_grad_(False)
+    module.to(dev)
+    params = [p for p in module.parameters() if p.requires_grad]
+    if not params:
+        raise AttnvizError("the model has no trainable parameter")
+    return params
+
+
+def _start_epoch(epoch: int, sampler, train_set, config: TrainConfig, dist_info: DistInfo) -> None:
+    """Shuffle, sample and seed ``epoch`` the same way on a fresh run and on a resumed one."""
+    sampler.set_epoch(epoch)
+    if hasattr(train_set, "set_epoch"):
+        train_set.set_epoch(epoch)
+    torch.manual_seed((config.seed * 1_000_003 + epoch * 1009 + dist_info.rank) % (2**63 - 1))
+
+
+def _checkpoint_extra(config: TrainConfig, row, state: _TrainState, meta) -> dict[str, Any]:
+    """What every checkpoint stores beside the weights and the optimizer."""
+    return {
+        "train_config": asdict(config),
+        "metrics": dict(row),
+        "best_key": list(state.best_key),
+        "best_epoch": state.best_epoch,
+        "meta": meta or {},
+    }
+
+
+def _resume(resume, module: nn.Module, optimizer, dev: torch.device, log_path: Path) -> _TrainState:
+    """Load a training checkpoint into ``module`` and ``optimizer``; the state to go on from."""
+    from attnviz.models import load_checkpoint
+
+    loaded, info = load_checkpoint(resume)
+    if info["config"] != dict(module.config, class_names=info["config"].get("class_names")):
+        raise AttnvizError(f"{resume}: checkpoint of a different model configuration")
+    module.load_state_dict(loaded.state_dict())
+    if info["optimizer"] is None or info["epoch"] is None:
+        raise AttnvizError(f"{resume}: no optimizer state or epoch: not a training checkpoint")
+    optimizer.load_state_dict(info["optimizer"])
+    for st in optimizer.state.values():
+        for k, v in st.items():
+            if isinstance(v, torch.Tensor) and k != "step":
+                st[k] = v.to(dev)
+    state = _TrainState(start_epoch=int(info["epoch"]) + 1)
+    extra = info["extra"] or {}
+    if "best_key" in extra:
+        state.best_key = (float(extra["best_key"][0]), float(extra["best_key"][1]))
+        state.best_epoch = int(extra.get("best_epoch", -1))
+    state.history = _read_log(log_path, state.start_epoch)  # rows of epochs 1..start_epoch
+    return state
+
+
+def _lambdas(config: TrainConfig) -> dict[str, float]:
+    return {
+        "lambda_tv": config.lambda_tv,
+        "lambda_contrast": config.lambda_contrast,
+        "lambda_unimodal": config.lambda_unimodal,
+    }
+
+
+def train_one_epoch(
+    module: nn.Module,
+    wrapped: nn.Module,
+    loader,
+    optimizer,
+    params: list[nn.Parameter],
+    config: TrainConfig,
+    epoch: int,
+    ks: tuple[int, ...],
+    dev: torch.device,
+    dist_info: DistInfo,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """One pass over ``loader`` (``wrapped``: the model, DDP-wrapped or not; ``params``: the
+    trainable parameters, for gradient clipping).
+
+    Returns:
+        the epoch's log row so far: ``epoch`` (1-based), ``lr``, ``train_<term>`` (mean loss
+        terms of :data:`LOSS_TERMS`) and ``train_top<k>``, summed over every process.
+    """
+    from tqdm.auto import tqdm
+
+    from attnviz.models import attention_loss, autocast
+
+    _set_train_mode(module, config.freeze_backbone)
+    lambdas = _lambdas(config)
+    sums = torch.zeros(len(LOSS_TERMS) + 1 + len(ks), dtype=torch.float64)
+    bar = tqdm(
+        loader,
+        desc=f"epoch {epoch + 1}/{config.epochs}",
+        unit="batch",
+        disable=quiet or not dist_info.main,
+        leave=False,
+    )
+    for step, (x, y, _) in enumerate(bar):
+        if config.max_steps and step >= config.max_steps:
+            break
+        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+        with autocast(dev.type, config.precision):
+            out_ = wrapped(x)
+        terms = attention_loss(out_, y, **lambdas)
+        if not torch.isfinite(terms.total):
+            raise AttnvizError(
+                f"epoch {epoch + 1}, step {step + 1}: the loss is {float(terms.total)} "
+                "(lower the learning rate or set grad_clip)"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        terms.total.backward()
+        if config.grad_clip > 0:
+            nn.utils.clip_grad_norm_(params, config.grad_clip)
+        optimizer.step()
+        with torch.no_grad():
+            ranks = _true_rank(out_.logits.detach().float(), y)
+            b = len(y)
+            # detach: float() of a tensor that requires grad warns (UserWarning) every step
+            vals = [float(t.detach()) * b for t in terms] + [b]
+            vals += [float((ranks < kk).sum()) for kk in ks]
+            sums += torch.tensor(vals, dtype=torch.float64)
+        if dist_info.main and not quiet and step % max(1, config.log_every) == 0:
+            bar.set_postfix(loss=f"{float(terms.total.detach()):.4f}")
+    _sync_buffers(module, dist_info)
+    sums = _all_sum(sums, dist_info)
+    seen = max(float(sums[len(LOSS_TERMS)]), 1.0)
+    row: dict[str, Any] = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"]}
+    for i, name in enumerate(LOSS_TERMS):
+        row[f"train_{name}"] = float(sums[i]) / seen
+    for j, kk in enumerate(ks):
+        row[f"train_top{kk}"] = float(sums[len(LOSS_TERMS) + 1 + j]) / seen
+    return row
+
+
+def _validate(module, val_set, config: TrainConfig, ks, dev, dist_info) -> dict[str, float]:
+    """``val_<term>`` and ``val_top<k>`` of ``module`` on ``val_set``."""
+    from attnviz.evaluate.classify import classify_accuracy
+
+    ev = evaluate_classifier(
+        module,
+        val_set,
+        batch_size=config.batch_size,
+        device=dev,
+        precision=config.precision,
+        lambdas=_lambdas(config),
+        dist_info=dist_info,
+        workers=config.workers,
+    )
+    acc = classify_accuracy(ev["scores"], ev["labels"], ks)
+    row = {f"val_{name}": ev[name] for name in LOSS_TERMS}
+    for kk, a in zip(ks, acc.accuracy, strict=True):
+        row[f"val_top{kk}"] = float(a)
+    return row
+
+
+def _save_epoch(
+    out: Path, module, optimizer, epoch: int, extra, improved: bool, keep: int, save_every: int
+):
+    """``last.pt``, (when it improved) ``best.pt`` and, every ``save_every`` epochs (0: never),
+    ``epoch_NNN.pt``; only the last ``keep`` epoch checkpoints stay (``keep`` 0: all)."""
+    from attnviz.models import save_checkpoint
+
+    if save_every > 0 and (epoch + 1) % save_every == 0:
+        save_checkpoint(
+            out / f"epoch_{epoch + 1:03d}.pt", module, optimizer=optimizer, epoch=epoch,
+            extra=extra,
+        )  # fmt: skip
+    save_checkpoint(out / "last.pt", module, optimizer=optimizer, epoch=epoch, extra=extra)
+    if improved:
+        save_checkpoint(out / "best.pt", module, optimizer=optimizer, epoch=epoch, extra=extra)
+    if keep > 0:
+        old = out / f"epoch_{epoch + 1 - keep:03d}.pt"
+        if old.is_file():
+            old.unlink()
+
+
+def _report_epoch(row: dict[str, Any], epoch: int, epochs: int, writer, quiet: bool) -> None:
+    """The epoch's row to TensorBoard (when there is a writer) and, unless ``quiet``, one line."""
+    from tqdm.auto import tqdm
+
+    if writer is not None:
+        for name, v in row.items():
+            if name != "epoch" and isinstance(v, int | float) and math.isfinite(v):
+                writer.add_scalar(name.replace("_", "/", 1), v, epoch + 1)
+        writer.flush()
+    if not quiet:
+        shown = "  ".join(
+            f"{n}={row[n]:.4g}"
+            for n in ("train_loss", "train_top1", "val_loss", "val_top1", "val_top5")
+            if n in row
+        )
+        tqdm.write(f"epoch {epoch + 1}/{epochs}  {shown}  ({row['seconds']:.0f}s)")
 
 
 @dataclass(frozen=True)
@@ -732,11 +845,6 @@ def _true_rank(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     cols = torch.arange(logits.shape[1], device=logits.device)[None, :]
     tied = ((logits == true) & (cols < y[:, None])).sum(dim=1)
     return higher + tied
-
-
-def with_overrides(config: TrainConfig, **changes: Any) -> TrainConfig:
-    """``config`` with the non-``None`` entries of ``changes`` replaced."""
-    return replace(config, **{k: v for k, v in changes.items() if v is not None})
 
 
 def seed_everything(seed: int) -> None:
