@@ -88,8 +88,9 @@ def check_output_folder(
     if not overwrite:
         example = ", ".join(present[:3]) + (", ..." if len(present) > 3 else "")
         raise AttnvizError(
-            f"{dest}: holds {_describe(record)} ({example}); choose another --out, or pass "
-            f"{flag_hint} to replace them"
+            f"{dest}: holds {_describe(record)} ({example}); choose another {{out}}, or pass "
+            f"{flag_hint} to replace them",
+            params=("out",),
         )
     listed = set(record.get("files", [])) if record else set()
     for name in present:

@@ -142,9 +142,9 @@ def build_backbone(
             )
     elif weights is None:
         raise AttnvizError(
-            "no backbone weights given: use ImageNet weights or a weights file (--weights "
-            "imagenet|FILE; weights= in Python), or train from scratch (--random-init; "
-            "random_init=True)"
+            "no backbone weights given: use ImageNet weights or a weights file ({weights} "
+            "imagenet|FILE), or train from scratch ({random_init})",
+            params=("weights", "random_init"),
         )
     net = ctor(weights=None)
     enum_names = {"DEFAULT", *(e.name for e in getattr(torchvision.models, BACKBONES[name][1]))}
@@ -168,8 +168,8 @@ def build_backbone(
                 raise AttnvizError(
                     f"ImageNet weights for {name} not found: put torchvision's {names} into "
                     f"{path.parent} (the torch hub cache; set TORCH_HOME to use another one), "
-                    "give a weights file (--weights FILE; weights=FILE in Python), or train from "
-                    "scratch (--random-init; random_init=True)"
+                    "give a weights file ({weights} FILE), or train from scratch ({random_init})",
+                    params=("weights", "random_init"),
                 )
         else:
             path = Path(weights).expanduser()

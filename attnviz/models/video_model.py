@@ -233,8 +233,9 @@ class ExplainableVideoModel:
         """The target layer's module (an error lists candidates when it does not exist)."""
         if self.target_layer is None:
             raise AttnvizError(
-                f"{self.name}: no target layer; pass one (--target-layer NAME) to use a "
-                "layer-based method"
+                f"{self.name}: no target layer; pass one ({{target_layer}} NAME) to use a "
+                "layer-based method",
+                params=("target_layer",),
             )
         return find_layer(self.module, self.target_layer, self.name)
 
@@ -505,7 +506,8 @@ def _load_user_module(spec: str) -> nn.Module:
         except Exception as exc:
             raise AttnvizError(
                 f"{path}: not a TorchScript file ({exc.__class__.__name__}); a state dict goes "
-                "with --model ARCH --weights FILE"
+                "with {model} ARCH {weights} FILE",
+                params=("model", "weights"),
             ) from None
     if ":" not in spec:
         raise AttnvizError(f"unknown video model {spec!r}: expected one of {known_models()}")
