@@ -61,11 +61,11 @@ def _model_alone(model, videos, frames: int) -> float:
     return time.perf_counter() - t0
 
 
-def _detect(model, data, out: Path, workers: int) -> float:
+def _detect(model, data, out: Path, workers: int, html: bool = False) -> float:
     from attnviz.pipeline.detect import run_detect
 
     t0 = time.perf_counter()
-    run_detect(data, out, model=model, workers=workers, quiet=True, rank=0, world_size=1)
+    run_detect(data, out, model=model, workers=workers, quiet=True, rank=0, world_size=1, html=html)
     return time.perf_counter() - t0
 
 
@@ -160,6 +160,7 @@ def _compare(model, data, tmp: Path, args) -> None:
         alone.append(_model_alone(model, data.paths, 25))
         det.append(_detect(model, data, tmp / f"d{r}", args.workers))
     a, d = statistics.median(alone), statistics.median(det)
+    pages = _detect(model, data, tmp / "pages", args.workers, html=True)
     n = len(data)
     print(
         f"{n} synthetic videos (160x120, 48-96 frames, 25 sampled), default model, "
@@ -169,6 +170,10 @@ def _compare(model, data, tmp: Path, args) -> None:
     print(f"  model alone on the same frames: {n / a:.2f} videos/s ({a:.2f} s)")
     print(f"  attnviz detect end to end:      {n / d:.2f} videos/s ({d:.2f} s)")
     print(f"  ratio detect / model alone: {d / a:.2f}x (target <= 1.2x)")
+    print(
+        f"  with the pages (--html, a VP8 copy of every video): {n / pages:.2f} videos/s "
+        f"({pages:.2f} s, one run)"
+    )
 
 
 def _project(dec: dict[str, float], loc: float, r50: float) -> None:
