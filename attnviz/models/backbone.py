@@ -81,13 +81,17 @@ def imagenet_weights_path(name: str) -> Path:
     return candidates[0]
 
 
-def _load_state(path: Path) -> dict[str, torch.Tensor]:
+def _load_state(
+    path: Path, what: str = "ImageNet weights", expected: str = "a ResNet state_dict"
+) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file (``torch.load(..., weights_only=True)``; a ``state_dict``
+    or ``model`` entry is unwrapped and DDP's ``module.`` prefix dropped)."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt file or a pickle that weights_only refuses
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise AttnvizError(
-            f"{path}: cannot read ImageNet weights ({exc.__class__.__name__}: {first})"
+            f"{path}: cannot read {what} ({exc.__class__.__name__}: {first})"
         ) from None
     for key in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
@@ -96,7 +100,7 @@ def _load_state(path: Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
-        raise AttnvizError(f"{path}: not a ResNet state_dict (expected a mapping name -> tensor)")
+        raise AttnvizError(f"{path}: not {expected} (expected a mapping name -> tensor)")
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 

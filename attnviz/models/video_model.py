@@ -313,24 +313,11 @@ def _clip_len_from_docs(meta: dict, default: int = 16) -> int:
 
 
 def _read_state_file(path: Path) -> dict[str, torch.Tensor]:
+    from attnviz.models.backbone import _load_state
+
     if not path.is_file():
         raise AttnvizError(f"{path}: weights file not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt file or a pickle weights_only refuses
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise AttnvizError(
-            f"{path}: cannot read weights ({exc.__class__.__name__}: {first})"
-        ) from None
-    for key in ("state_dict", "model"):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-            break
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise AttnvizError(f"{path}: not a state dict (expected a mapping name -> tensor)")
-    return {k.removeprefix("module."): v for k, v in state.items()}
+    return _load_state(path, what="weights", expected="a state dict")
 
 
 def load_fitting(module: nn.Module, state: dict[str, torch.Tensor], source: str, arch: str):

@@ -192,8 +192,14 @@ def gt_segments_for(gt: TemporalGroundTruth, video: str) -> list[tuple[float, fl
 def read_evals(path: str | os.PathLike[str]) -> list[EvalResult]:
     """Every :class:`~attnviz.types.EvalResult` of an evaluation JSON: one, or one per protocol
     for the ``--compare`` JSON of ``eval-thumos`` / ``eval-ucf24``."""
-    from attnviz.io.textfiles import read_text
     from attnviz.report import results_from_json
+
+    return _read_eval_json(path, results_from_json)
+
+
+def _read_eval_json(path: str | os.PathLike[str], parse):
+    """``parse`` of the JSON in ``path``; a missing file, bad JSON or a bad record names it."""
+    from attnviz.io.textfiles import read_text
 
     p = Path(path)
     if not p.is_file():
@@ -203,7 +209,7 @@ def read_evals(path: str | os.PathLike[str]) -> list[EvalResult]:
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
     try:
-        return results_from_json(data)
+        return parse(data)
     except InputError as exc:
         raise InputError(f"{p}: {exc}") from None
 
@@ -220,20 +226,9 @@ def _row_name(path: str | os.PathLike[str]) -> str:
 def read_eval(path: str | os.PathLike[str]) -> EvalResult:
     """An :class:`~attnviz.types.EvalResult` from the JSON that ``eval-thumos`` /
     ``eval-ucf24 --format json`` (or :func:`write_figures`) write."""
-    from attnviz.io.textfiles import read_text
     from attnviz.report import result_from_dict
 
-    p = Path(path)
-    if not p.is_file():
-        raise AttnvizError(f"{p}: evaluation file not found")
-    try:
-        data = json.loads(read_text(p))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    try:
-        return result_from_dict(data)
-    except InputError as exc:
-        raise InputError(f"{p}: {exc}") from None
+    return _read_eval_json(path, result_from_dict)
 
 
 def explain_videos(
