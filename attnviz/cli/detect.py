@@ -25,6 +25,24 @@ def detect_cmd(
     data: Annotated[Path, typer.Option("--data", help=_DATA)],
     out: Annotated[Path, typer.Option("--out", help="Output folder (resumable).")],
     checkpoint: Annotated[Path | None, typer.Option("--checkpoint", help=_CKPT)] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Another video classifier (r3d_18, r2plus1d_18, ..., a TorchScript file or "
+            "package.module:factory), explained by --method; default: the paper's model.",
+        ),
+    ] = None,
+    weights: Annotated[
+        str | None,
+        typer.Option("--weights", help="With --model: DEFAULT, KINETICS400_V1, none or a FILE."),
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", help="With --model: gradcam, gradcam++, ig or occlusion.")
+    ] = "gradcam",
+    target_layer: Annotated[
+        str | None, typer.Option("--target-layer", help="With --model: the feature layer.")
+    ] = None,
     split: Annotated[str, typer.Option("--split", help="Split of a synth folder / GT.")] = "test",
     gt: Annotated[
         Path | None,
@@ -89,9 +107,17 @@ def detect_cmd(
     )  # fmt: skip
     videos = list_videos(data, split=split, gt=gt, root=root, class_list=class_list)
     with _video_warnings(quiet):
+        explainer = None
+        if model is not None:
+            from attnviz.explain.video_methods import build_video_explainer
+
+            explainer = build_video_explainer(
+                model, weights=weights, method=method, target_layer=target_layer,
+                checkpoint=checkpoint, device=device,
+            )  # fmt: skip
         summary = run_detect(
-            videos, out, checkpoint=checkpoint, settings=settings, device=device,
-            workers=workers, quiet=quiet, html=html,
+            videos, out, checkpoint=checkpoint, model=explainer, settings=settings,
+            device=device, workers=workers, quiet=quiet, html=html,
         )  # fmt: skip
     if "counts" not in summary:  # another rank: rank 0 reports
         return

@@ -641,7 +641,9 @@ def run_detect(
 
     Args:
         data: from :func:`list_videos`.
-        checkpoint / model: the recognizer (default: the embedded model).
+        checkpoint / model: the recognizer (default: the embedded model), or a
+            :class:`~attnviz.explain.video_methods.VideoExplainer` (any video classifier with
+            one method, ``--model``; it decodes its own clips, so ``workers`` is 0).
         settings: sampling, localization and class choice.
         device: ``cpu`` or ``cuda`` (under torchrun on GPUs, ``cuda:LOCAL_RANK`` is used).
         workers: decode processes per rank (0: decode in this process).
@@ -678,7 +680,13 @@ def run_detect(
             f"{data.source}: none of the model's classes is a class of the dataset "
             f"(model: {', '.join(model_names[:3])}...; dataset: {', '.join(names[:3])}...)"
         )
-    fp = _fingerprint(settings, state_checksum(model.state_dict()), device, names)
+    if hasattr(model, "explain_video"):  # any video classifier with one method (--model)
+        vm = model.model
+        checksum = f"{vm.name}:{model.method}:{state_checksum(vm.module.state_dict())}"
+        workers = 0  # it decodes its own windows
+    else:
+        checksum = state_checksum(model.state_dict())
+    fp = _fingerprint(settings, checksum, device, names)
     digest = _digest(fp)
     with _process_group(world_size, device) as dist:
         if rank == 0:

@@ -307,3 +307,34 @@ def test_detect_writes_the_dataset_page_and_a_page_per_video(synth, reference, t
     assert code == 0, err
     assert not (out / "index.html").exists() and not (out / "videos").exists()
     _same_files(reference, out)
+
+
+def tiny_video_classifier():
+    """A 5-class 3D CNN (``--model test_detect:tiny_video_classifier``)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv3d(3, 4, 3, stride=(2, 4, 4), padding=1), nn.ReLU(), nn.AdaptiveAvgPool3d(1),
+        nn.Flatten(), nn.Linear(4, 5),
+    )  # fmt: skip
+
+
+def test_detect_with_another_video_classifier(synth, tmp_path, capsys):
+    """``--model package.module:factory`` (any video classifier, Grad-CAM): the same merged
+    files, boxes on the model's own classes; a rerun with another method is refused."""
+    out = tmp_path / "m"
+    args = ["detect", "--data", synth / "test.csv", "--root", synth / "videos", "--out", out,
+            "--model", f"{__name__}:tiny_video_classifier", "--target-layer", "1",
+            "--weights", "none", "--frames", "16", "--quiet", "--no-html"]  # fmt: skip
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["videos_done"] == N_VIDEOS
+    assert summary["class_names"] == ["0", "1", "2", "3", "4"]
+    assert summary["model_sha256"].startswith(f"{__name__}:tiny_video_classifier:gradcam:")
+    rows = (out / "frame_dets.csv").read_text().splitlines()
+    assert rows[0] == "video,frame,class,score,x1,y1,x2,y2" and len(rows) > 1
+    code, _, err = run([*args[:-2], "--method", "gradcam++", "--quiet", "--no-html"], capsys)
+    assert code != 0 and "other settings" in err
