@@ -25,7 +25,7 @@ import numpy as np
 
 from attnviz.errors import InputError
 from attnviz.io.textfiles import read_text
-from attnviz.io.thumos import read_detections
+from attnviz.io.thumos import _json_segment, read_detections
 from attnviz.types import TemporalDetections, TemporalGroundTruth
 
 __all__ = ["read_activitynet_gt", "read_activitynet_results", "write_activitynet_results"]
@@ -36,18 +36,6 @@ def _load(path: str | os.PathLike[str]) -> object:
         return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
-
-
-def _number(x: object, where: str, field: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, int | float | str):
-        raise InputError(f'{where}, field "{field}": {x!r} is not a number')
-    try:
-        v = float(x)
-    except ValueError:
-        raise InputError(f'{where}, field "{field}": {x!r} is not a number') from None
-    if not np.isfinite(v):
-        raise InputError(f'{where}, field "{field}": {x!r} is not finite')
-    return v
 
 
 def read_activitynet_gt(
@@ -81,10 +69,7 @@ def read_activitynet_gt(
             where = f'{path}, video "{video}", annotation {j}'
             if not isinstance(ann, dict):
                 raise InputError(f"{where}: expected an object")
-            seg = ann.get("segment")
-            if not isinstance(seg, list | tuple) or len(seg) != 2:
-                raise InputError(f'{where}, field "segment": expected [t_start, t_end]')
-            s, e = _number(seg[0], where, "segment"), _number(seg[1], where, "segment")
+            s, e = _json_segment(ann, where)
             if "label" not in ann:
                 raise InputError(f'{where}, field "label": missing')
             label = ann["label"]

@@ -514,6 +514,15 @@ def _json_number(x, loc: str, field: str) -> float:
     return v
 
 
+def _json_segment(d: dict, loc: str) -> tuple[float, float]:
+    """``d["segment"]`` of an ActivityNet-layout entry as ``(t_start, t_end)``; a missing or
+    malformed segment names ``loc`` and the field."""
+    seg = d.get("segment")
+    if not isinstance(seg, list | tuple) or len(seg) != 2:
+        raise InputError(f'{loc}, field "segment": expected [t_start, t_end]')
+    return _json_number(seg[0], loc, "segment"), _json_number(seg[1], loc, "segment")
+
+
 def _json_dets_fast(results: dict, names) -> tuple | None:
     """The detections of a well-formed results mapping in bulk (numbers as JSON numbers,
     labels as class names); ``None`` when anything needs the entry-by-entry reader (which
@@ -594,11 +603,7 @@ def _read_json_dets(path: Path, ids, names) -> Detections:
             loc = f'{path}, video "{video}", detection {j}'
             if not isinstance(d, dict):
                 raise InputError(f"{loc}: expected an object")
-            seg = d.get("segment")
-            if not isinstance(seg, list | tuple) or len(seg) != 2:
-                raise InputError(f'{loc}, field "segment": expected [t_start, t_end]')
-            s = _json_number(seg[0], loc, "segment")
-            e = _json_number(seg[1], loc, "segment")
+            s, e = _json_segment(d, loc)
             if "score" not in d:
                 raise InputError(f'{loc}, field "score": missing')
             sc = _json_number(d["score"], loc, "score")
