@@ -48,6 +48,7 @@ import pandas as pd
 
 from attnviz.errors import InputError
 from attnviz.ops.ap import ap_all_points
+from attnviz.ops.join import equal_key_pairs
 from attnviz.types import EvalResult, KeyframeBoxes
 
 __all__ = [
@@ -358,14 +359,7 @@ def match_keyframes(
     g_grp = sel.gt_key.astype(np.int64) * width + g_lab
     # official order of the ground truth within a keyframe: file order unless a tie needs more
     g_pos = np.arange(len(sel.gt), dtype=np.int64)
-    og = np.argsort(g_grp, kind="stable")
-    gs = g_grp[og]
-    begin = np.searchsorted(gs, d_grp, side="left")
-    count = np.searchsorted(gs, d_grp, side="right") - begin
-    total = int(count.sum())
-    jd = np.repeat(np.arange(len(d_grp)), count)
-    offset = np.repeat(np.cumsum(count) - count, count)
-    jg = og[np.repeat(begin, count) + (np.arange(total) - offset)]
+    jd, jg = equal_key_pairs(d_grp, g_grp)
     iou = _iou_pairs(dets.box[sel.det[jd]], gt.box[sel.gt[jg]])
     n = len(sel.det)
     best = np.full(n, -np.inf)

@@ -66,6 +66,7 @@ import pandas as pd
 
 from attnviz.evaluate.params import parse_thresholds
 from attnviz.ops.ap import ap_11_point, ap_all_points
+from attnviz.ops.join import equal_key_pairs
 from attnviz.ops.segments import intersecting_pairs, segment_iou_pairs, thumos_overlap_pairs
 from attnviz.types import EvalResult, TemporalDetections, TemporalGroundTruth
 
@@ -461,16 +462,7 @@ def _equal_key_pairs(
     )
     _, inv = np.unique(keys, axis=0, return_inverse=True)
     inv = inv.reshape(-1)
-    ka, kb = inv[: len(group_a)], inv[len(group_a) :]
-    ob = np.argsort(kb, kind="stable")
-    kbs = kb[ob]
-    begin = np.searchsorted(kbs, ka, side="left")
-    count = np.searchsorted(kbs, ka, side="right") - begin
-    total = int(count.sum())
-    ia = np.repeat(np.arange(len(ka)), count)
-    offset = np.repeat(np.cumsum(count) - count, count)
-    jb = ob[np.repeat(begin, count) + (np.arange(total) - offset)]
-    return ia.astype(np.int64), jb.astype(np.int64)
+    return equal_key_pairs(inv[: len(group_a)], inv[len(group_a) :])
 
 
 def _match_prepared(
