@@ -1,9 +1,9 @@
 """Screenshots of the interactive pages for the README (headless Chromium through selenium,
 the network off), from a ``compare-explanations`` output folder.
 
-The pages in ``assets/`` are those ``compare-explanations --data /tmp/syn --max-videos 8
+The pages in ``assets/`` are those ``compare-explanations --data syn --max-videos 8
 --methods attention,gradcam`` writes (``attnviz.pipeline.page.write_compare_pages`` on the
-two methods' outputs of 8 videos of ``attnviz synth --out /tmp/syn --videos 8 --seed 2000
+two methods' outputs of 8 videos of ``attnviz synth --out syn --videos 8 --seed 2000
 --splits test=1``), shot with ``--video synth2000_00000 --time 1.0``.
 
 Run: ``python benchmarks/page_screenshots.py --pages DIR [--video KEY] [--time SECONDS]
