@@ -113,7 +113,7 @@ def detect_cmd(
 
             explainer = build_video_explainer(
                 model, weights=weights, method=method, target_layer=target_layer,
-                checkpoint=checkpoint, device=device,
+                checkpoint=checkpoint, device=device, precision=precision,
             )  # fmt: skip
         summary = run_detect(
             videos, out, checkpoint=checkpoint, model=explainer, settings=settings,

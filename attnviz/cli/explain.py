@@ -69,7 +69,7 @@ def _model_note(checkpoint: Path | None, quiet: bool) -> None:
         info(DEFAULT_MODEL_NOTE, quiet)
 
 
-def _video_model(model, weights, method, target_layer, whole, checkpoint, device):
+def _video_model(model, weights, method, target_layer, whole, checkpoint, device, precision):
     """``None`` without ``--model``; else the explainer of that model and method."""
     if model is None:
         return None
@@ -77,7 +77,7 @@ def _video_model(model, weights, method, target_layer, whole, checkpoint, device
 
     return build_video_explainer(
         model, weights=weights, method=method, target_layer=target_layer,
-        resize_whole_frame=whole, checkpoint=checkpoint, device=device,
+        resize_whole_frame=whole, checkpoint=checkpoint, device=device, precision=precision,
     )  # fmt: skip
 
 
@@ -145,7 +145,9 @@ def spatial_map_cmd(
     if colormap not in ("jet", "turbo", "inferno", "viridis", "hot"):
         raise fail(f"--colormap must be jet, turbo, inferno, viridis or hot, got {colormap!r}")
     with _claim(out, "spatial-map", video, overwrite), _video_warnings(quiet):
-        vmodel = _video_model(model, weights, method, target_layer, whole_frame, checkpoint, device)
+        vmodel = _video_model(
+            model, weights, method, target_layer, whole_frame, checkpoint, device, precision
+        )
         if vmodel is None and frames is None:
             frames = 25
         summary = spatial_map(
@@ -185,7 +187,9 @@ def temporal_map_cmd(
     params = localize_params(threshold=threshold, window=window, stride=stride)
     _model_note(checkpoint or model, quiet)
     with _claim(out, "temporal-map", video, overwrite), _video_warnings(quiet):
-        vmodel = _video_model(model, weights, method, target_layer, whole_frame, checkpoint, device)
+        vmodel = _video_model(
+            model, weights, method, target_layer, whole_frame, checkpoint, device, precision
+        )
         if vmodel is None and frames is None:
             frames = 25
         summary = temporal_map(

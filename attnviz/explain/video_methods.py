@@ -34,6 +34,10 @@ Sampled frame ``k`` of a clip of ``T`` gets the map at its centre time on the ``
 two nearest steps (``F.interpolate(mode="linear", align_corners=False)``);
 :func:`steps_to_frames`.
 
+**Precision.** ``precision="bf16"`` runs every forward pass (and Grad-CAM's and integrated
+gradients' backward passes) under :func:`attnviz.models.autocast`, as the paper's model does
+with ``--precision bf16``; maps and probabilities come back as float32.
+
 **Space.** Maps are made non-negative, divided by the clip's maximum (as for the paper's
 post-hoc methods) and placed on the whole source frame by the model's
 :class:`~attnviz.models.video_model.ClipTransform` (zero outside the centre crop).
@@ -61,6 +65,7 @@ __all__ = [
     "VideoClipMaps",
     "VideoExplainer",
     "build_video_explainer",
+    "clip_scorers",
     "explain_clip",
     "explain_video_model",
     "gradcam_3d",
@@ -126,16 +131,24 @@ class _Capture:
         self._handle.remove()
 
 
-def _acts_grads(vm, x: torch.Tensor, target: int | None):
+def _forward(vm, x: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
+    """``vm.forward(x)`` under ``precision``'s autocast, as float32 logits."""
+    from attnviz.models.precision import autocast
+
+    with autocast(x.device.type, precision):
+        return vm.forward(x).float()
+
+
+def _acts_grads(vm, x: torch.Tensor, target: int | None, precision: str = "fp32"):
     """``(A [C, T', h, w], G [C, T', h, w], logits [K])`` for ``target`` (default: top)."""
     with torch.enable_grad(), _Capture(vm) as cap:
-        logits = vm.forward(x)[0]
+        logits = _forward(vm, x, precision)[0]
         k = int(torch.argmax(logits)) if target is None else int(target)
         feats = vm.features_tensor(cap.out)
         (grad,) = torch.autograd.grad(logits[k], feats)
     t = x.shape[2]
-    a = vm.to_bcthw(cap.out, clip_len=t)[0].detach()
-    g = vm.to_bcthw(cap.out, grad, clip_len=t)[0]
+    a = vm.to_bcthw(cap.out, clip_len=t)[0].detach().float()
+    g = vm.to_bcthw(cap.out, grad, clip_len=t)[0].float()
     return a, g, logits.detach(), k
 
 
@@ -168,6 +181,7 @@ class VideoExplainer:
         grid, spatial_window, temporal_window: occlusion's cell grid, frames per spatial
             block, frames blurred together for per-frame importance (blocks do not overlap).
         target: the class explained (default: each clip's top class).
+        precision: ``fp32`` or ``bf16`` (autocast; module docstring).
     """
 
     def __init__(
@@ -181,7 +195,12 @@ class VideoExplainer:
         spatial_window: int | None = None,
         temporal_window: int = 1,
         target: int | None = None,
+        precision: str = "fp32",
     ) -> None:
+        from attnviz.models.precision import PRECISIONS
+
+        if precision not in PRECISIONS:
+            raise AttnvizError(f"precision must be fp32 or bf16, got {precision!r}")
         if method == "rollout":
             raise AttnvizError(
                 f"{model.name}: attention rollout is not available: torchvision's video "
@@ -206,6 +225,7 @@ class VideoExplainer:
         self.spatial_window = spatial_window
         self.temporal_window = temporal_window
         self.target = target
+        self.precision = precision
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -221,9 +241,9 @@ class VideoExplainer:
         return f"VideoExplainer({self.model!r}, method={self.method!r})"
 
 
-def _grid_of(vm, x: torch.Tensor) -> tuple[int, int]:
+def _grid_of(vm, x: torch.Tensor, precision: str = "fp32") -> tuple[int, int]:
     with torch.no_grad(), _Capture(vm) as cap:
-        vm.forward(x)
+        _forward(vm, x, precision)
     a = vm.to_bcthw(cap.out, clip_len=x.shape[2])
     return int(a.shape[-2]), int(a.shape[-1])
 
@@ -240,11 +260,11 @@ def _blurred(x: torch.Tensor) -> torch.Tensor:
     return blur_frames(frames).permute(1, 0, 2, 3)[None]
 
 
-def _probs(vm, x: torch.Tensor, batch: int) -> torch.Tensor:
+def _probs(vm, x: torch.Tensor, batch: int, precision: str = "fp32") -> torch.Tensor:
     with torch.no_grad():
         return torch.cat(
             [
-                torch.softmax(vm.forward(x[i : i + batch]).float(), 1)
+                torch.softmax(_forward(vm, x[i : i + batch], precision), 1)
                 for i in range(0, len(x), batch)
             ]
         )
@@ -260,7 +280,7 @@ def _occlusion(ex: VideoExplainer, x: torch.Tensor, k: int, p0: float, grid):
         y = x.clone()
         y[:, :, s : s + tw] = base[:, :, s : s + tw]
         clips.append(y)
-    drops = p0 - _probs(vm, torch.cat(clips), ex.batch)[:, k]
+    drops = p0 - _probs(vm, torch.cat(clips), ex.batch, ex.precision)[:, k]
     temporal = torch.cat([drops[b : b + 1].expand(min(tw, t - s))
                           for b, s in enumerate(tstarts)])  # fmt: skip
     gh, gw = grid
@@ -279,7 +299,9 @@ def _occlusion(ex: VideoExplainer, x: torch.Tensor, k: int, p0: float, grid):
                     (*sl, slice(ys[i], ys[i + 1]), slice(xs[j], xs[j + 1]))
                 ]
                 clips.append(y)
-    drops = (p0 - _probs(vm, torch.cat(clips), ex.batch)[:, k]).reshape(len(starts), gh, gw)
+    drops = (p0 - _probs(vm, torch.cat(clips), ex.batch, ex.precision)[:, k]).reshape(
+        len(starts), gh, gw
+    )
     spatial = torch.cat([drops[b : b + 1].expand(min(block, t - s), -1, -1)
                          for b, s in enumerate(starts)])  # fmt: skip
     return spatial, temporal
@@ -294,29 +316,28 @@ def explain_clip(ex: VideoExplainer, frames: np.ndarray) -> VideoClipMaps:
     x = vm.preprocess(frames)[None].to(vm.device)
     t = x.shape[2]
     if ex.method in ("gradcam", "gradcam++"):
-        a, g, logits, k = _acts_grads(vm, x, ex.target)
+        a, g, logits, k = _acts_grads(vm, x, ex.target, ex.precision)
         cam = (gradcam_3d if ex.method == "gradcam" else gradcam_pp_3d)(a, g)
         raw = steps_to_frames(cam, t)
         imp = raw.sum(dim=(1, 2))
         probs = torch.softmax(logits.float(), 0)
     else:
-        probs = _probs(vm, x, 1)[0]
+        probs = _probs(vm, x, 1, ex.precision)[0]
         k = int(torch.argmax(probs)) if ex.target is None else int(ex.target)
+        own = (x.shape[-2] // 16, x.shape[-1] // 16)
         if ex.method == "ig":
             from captum.attr import IntegratedGradients
 
-            grid = _grid_of(vm, x) if vm.target_layer else (x.shape[-2] // 16, x.shape[-1] // 16)
+            grid = _grid_of(vm, x, ex.precision) if vm.target_layer else own
             with torch.enable_grad():
-                attr = IntegratedGradients(vm.forward).attribute(
+                attr = IntegratedGradients(lambda z: _forward(vm, z, ex.precision)).attribute(
                     x, baselines=_blurred(x), target=k, n_steps=ex.steps,
                     internal_batch_size=ex.batch,
                 )[0]  # fmt: skip
-            raw = _pool(attr.sum(0).detach(), grid)
+            raw = _pool(attr.sum(0).detach().float(), grid)
             imp = raw.sum(dim=(1, 2))
         else:
-            grid = ex.grid or (
-                _grid_of(vm, x) if vm.target_layer else (x.shape[-2] // 16, x.shape[-1] // 16)
-            )
+            grid = ex.grid or (_grid_of(vm, x, ex.precision) if vm.target_layer else own)
             raw, imp = _occlusion(ex, x, k, float(probs[k]), grid)
     if not 0 <= k < len(probs):
         raise AttnvizError(f"target class {k} is not one of the model's {len(probs)} classes")
@@ -331,6 +352,41 @@ def explain_clip(ex: VideoExplainer, frames: np.ndarray) -> VideoClipMaps:
     )
 
 
+def clip_scorers(
+    ex: VideoExplainer, frames: np.ndarray, target: int, grid: tuple[int, int]
+) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    """``(temporal, spatial)`` scorers of one clip for
+    :func:`attnviz.metrics.deletion_curve` / :func:`~attnviz.metrics.insertion_curve`:
+    ``temporal(keep [S, T] bool) -> ndarray[S]`` and ``spatial(keep [S, T, h, w] bool) ->
+    ndarray[S]``, the probability of ``target`` when the frames (the cells of the ``h x w``
+    ``grid`` over the model's input, nearest-upsampled) with ``keep == False`` are replaced by
+    their blurred copies (the baseline of occlusion and integrated gradients). Each score is a
+    forward pass of the whole model (``ex.batch`` clips at a time, ``ex.precision``)."""
+    vm = ex.model
+    x = vm.preprocess(frames)[None].to(vm.device)
+    base = _blurred(x)
+    size = tuple(x.shape[2:])
+
+    def run(keep: torch.Tensor) -> np.ndarray:
+        k = keep.to(vm.device)[:, None]  # [S, 1, T, Sh, Sw]
+        clips = torch.where(k, x, base)
+        p = _probs(vm, clips, ex.batch, ex.precision)[:, target]
+        return p.cpu().numpy().astype(np.float64)
+
+    def temporal(keep: np.ndarray) -> np.ndarray:
+        k = torch.as_tensor(np.asarray(keep, dtype=bool))
+        return run(k[:, :, None, None].expand(-1, -1, *size[1:]))
+
+    def spatial(keep: np.ndarray) -> np.ndarray:
+        k = torch.as_tensor(np.asarray(keep, dtype=bool))
+        if tuple(k.shape[-2:]) != tuple(grid):
+            raise AttnvizError(f"keep must be [S, T, {grid[0]}, {grid[1]}], got {tuple(k.shape)}")
+        up = F.interpolate(k[:, None].float(), size=size, mode="nearest")[:, 0] > 0.5
+        return run(up)
+
+    return temporal, spatial
+
+
 # --------------------------------------------------------------------------- whole video
 def _pad_index(n: int, length: int) -> np.ndarray:
     """Indices ``[length]`` into ``n < length`` frames, each repeated in order."""
@@ -340,9 +396,10 @@ def _pad_index(n: int, length: int) -> np.ndarray:
 class _Windows:
     """Runs clips and keeps per-sample running sums of the full-frame maps."""
 
-    def __init__(self, ex: VideoExplainer, size: tuple[int, int]) -> None:
+    def __init__(self, ex: VideoExplainer, size: tuple[int, int], on_clip=None) -> None:
         self.ex = ex
         self.size = size
+        self.on_clip = on_clip
         self.mask: list[np.ndarray] = []
         self.imp: list[float] = []
         self.count: list[int] = []
@@ -355,7 +412,10 @@ class _Windows:
 
         n, length = len(frames), self.ex.model.preprocess.clip_len
         idx = _pad_index(n, length) if n < length else np.arange(n)
-        maps = self.ex(np.stack([frames[i] for i in idx]))
+        clip = np.stack([frames[i] for i in idx])
+        maps = self.ex(clip)
+        if self.on_clip is not None:
+            self.on_clip(clip, start, maps)
         full = self.ex.model.preprocess.to_frame(torch.from_numpy(maps.mask), *self.size).numpy()
         mask = np.stack([full[idx == j].mean(0) for j in range(n)])  # repeats averaged back
         imp = np.array([maps.importance[idx == j].mean() for j in range(n)])
@@ -386,6 +446,9 @@ def explain_video_model(
     stride: int | None = None,
     quiet: bool = False,
     on_final: Callable[[int, int, np.ndarray, np.ndarray, float], None] | None = None,
+    on_clip: Callable[[np.ndarray, int, VideoClipMaps], None] | None = None,
+    precision: str | None = None,
+    name: str | None = None,
     **_ignored,
 ) -> AttentionOutput:
     """Explain ``video`` with ``ex`` in windows of the model's clip length ``L``.
@@ -398,7 +461,10 @@ def explain_video_model(
     frame in order (a :class:`ShortClipWarning`) and the repeats' maps are averaged back.
     ``window`` is ignored (the clip length is the model's). ``on_final`` as in
     :func:`attnviz.pipeline.explain.explain_video`. Only the frames of one window (and those
-    not final yet, when ``on_final`` is given) are held.
+    not final yet, when ``on_final`` is given) are held. ``on_clip(frames [L, H, W, 3] uint8,
+    start, VideoClipMaps)`` is called after each window (the clip as the model saw it, padded
+    when short). ``precision`` overrides the explainer's for this video; ``name`` is the
+    output's ``video`` (default: the file stem).
 
     Returns:
         AttentionOutput: masks on the whole frame's grid (:meth:`ClipTransform.frame_grid`),
@@ -411,6 +477,11 @@ def explain_video_model(
 
     from attnviz.io.video import iter_sampled, sample_uniform, stream_fps
 
+    if precision is not None and precision != ex.precision:
+        import copy
+
+        ex = copy.copy(ex)
+        ex.precision = precision
     length = ex.model.preprocess.clip_len
     step = min(length, stride or max(1, length // 2))
     if step < 1:
@@ -452,7 +523,7 @@ def explain_video_model(
 
         for i0, f in source:
             if win is None:
-                win = _Windows(ex, f.shape[:2])
+                win = _Windows(ex, f.shape[:2], on_clip)
             index.append(i0)
             buf.append(f)
             if on_final is not None:
@@ -488,7 +559,7 @@ def explain_video_model(
         frame_importance=(np.asarray(win.imp) / counts).astype(np.float32),
         scores=(win.prob_sum / len(win.blocks)).astype(np.float32),
         class_names=tuple(ex.class_names),
-        video=path.stem,
+        video=name or path.stem,
         fps=float(vfps),
         window_starts=np.asarray(win.starts, dtype=np.int64),
     )
@@ -503,10 +574,14 @@ def build_video_explainer(
     resize_whole_frame: bool = False,
     checkpoint: str | os.PathLike[str] | None = None,
     device: str = "cpu",
+    precision: str = "fp32",
+    class_names: tuple[str, ...] | None = None,
+    **options,
 ) -> VideoExplainer:
     """The explainer behind ``--model/--weights/--method/--target-layer``: the model of
     :func:`~attnviz.models.video_model.load_video_model` with one method. ``weights=None``:
-    ``DEFAULT`` for torchvision's models, none for a user's module (its own)."""
+    ``DEFAULT`` for torchvision's models, none for a user's module (its own). ``options``:
+    :class:`VideoExplainer`'s (``steps``, ``batch``, ``temporal_window``, ...)."""
     from attnviz.models.video_model import TORCHVISION_VIDEO_MODELS, load_video_model
 
     if weights is None:
@@ -519,5 +594,6 @@ def build_video_explainer(
         mode="resize" if resize_whole_frame else "crop",
         checkpoint=checkpoint,
         device=device,
+        class_names=class_names,
     )
-    return VideoExplainer(vm, method)
+    return VideoExplainer(vm, method, precision=precision, **options)

@@ -63,7 +63,9 @@ __all__ = [
     "TorchvisionVideoModel",
     "UserVideoModel",
     "load_video_model",
+    "read_video_weights",
     "resolve_video_weights",
+    "save_video_weights",
 ]
 
 #: Kinetics-400 normalisation of torchvision's 3D ResNets and S3D (RGB in [0, 1]).
@@ -320,6 +322,40 @@ def _read_state_file(path: Path) -> dict[str, torch.Tensor]:
     return _load_state(path, what="weights", expected="a state dict")
 
 
+def read_video_weights(path: str | os.PathLike[str]) -> tuple[dict, tuple[str, ...] | None]:
+    """``(state dict, class names or None)`` of a weights file: a plain state dict, or the
+    ``{"state_dict", "class_names", "arch"}`` mapping :func:`save_video_weights` writes (read
+    with ``weights_only=True``)."""
+    path = Path(path).expanduser()
+    state = _read_state_file(path)
+    names = None
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # _read_state_file read it already; a second failure changes nothing
+        raw = None
+    if isinstance(raw, dict) and isinstance(raw.get("class_names"), (list, tuple)):
+        if not all(isinstance(n, str) for n in raw["class_names"]):
+            raise AttnvizError(f"{path}: class_names must be a list of strings")
+        names = tuple(raw["class_names"])
+    return state, names
+
+
+def save_video_weights(
+    path: str | os.PathLike[str], module: nn.Module, class_names, *, arch: str = ""
+) -> Path:
+    """Write ``module``'s weights with their class names (atomically): ``{"state_dict",
+    "class_names", "arch"}``, which ``--weights FILE`` reads (:func:`read_video_weights`) and
+    any ``torch.load(...)["state_dict"]`` too."""
+    from attnviz.io.atomic import atomic_path
+
+    state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        torch.save({"state_dict": state, "class_names": list(class_names), "arch": arch}, tmp)
+    return path
+
+
 def load_fitting(module: nn.Module, state: dict[str, torch.Tensor], source: str, arch: str):
     """``module.load_state_dict(state)`` with an error that names the keys that do not fit."""
     own = module.state_dict()
@@ -396,6 +432,9 @@ class TorchvisionVideoModel(ExplainableVideoModel):
         target_layer: instead of the architecture's last feature block.
         mode: ``crop`` (the weights' transform) or ``resize`` (whole frame).
         clip_len: instead of the weights' documented clip length.
+        class_names: the classes of a model without named weights (``none``, or a state dict
+            file that carries no names): the classifier gets ``len(class_names)`` outputs. A
+            file written by :func:`save_video_weights` brings its own.
     """
 
     def __init__(
@@ -407,6 +446,7 @@ class TorchvisionVideoModel(ExplainableVideoModel):
         mode: str = "crop",
         clip_len: int | None = None,
         progress: bool = True,
+        class_names: tuple[str, ...] | None = None,
     ) -> None:
         import torchvision
 
@@ -414,7 +454,13 @@ class TorchvisionVideoModel(ExplainableVideoModel):
             raise AttnvizError(f"unknown video model {arch!r}: expected one of {known_models()}")
         state, entry = resolve_video_weights(arch, weights, progress=progress)
         meta_entry = entry or _tv_weights_enum(arch).DEFAULT
-        net = torchvision.models.get_model(arch, weights=None)
+        if state is not None and entry is None:  # a file: it may carry its own class names
+            state, file_names = read_video_weights(Path(str(weights)))
+            class_names = file_names or class_names
+        if entry is not None:
+            class_names = None  # named weights: their own (Kinetics-400) classes
+        kw = {"num_classes": len(class_names)} if class_names else {}
+        net = torchvision.models.get_model(arch, weights=None, **kw)
         if state is not None:
             source = str(weights) if entry is None else f"{arch} {entry.name}"
             load_fitting(net, state, source, arch)
@@ -422,7 +468,7 @@ class TorchvisionVideoModel(ExplainableVideoModel):
         self.name = arch
         self.weights = "none" if state is None else (entry.name if entry else str(weights))
         self.module = net.eval()
-        self.class_names = tuple(meta_entry.meta["categories"])
+        self.class_names = tuple(class_names or meta_entry.meta["categories"])
         self.preprocess = ClipTransform(
             clip_len=clip_len or _clip_len_from_docs(meta_entry.meta),
             resize=tuple(int(v) for v in tf.resize_size),
@@ -555,14 +601,17 @@ def load_video_model(
     clip_len: int | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     device: str = "cpu",
+    class_names: tuple[str, ...] | None = None,
 ) -> ExplainableVideoModel:
     """The model named ``model`` (a torchvision architecture, ``paper`` for the paper's
     recognizer from ``checkpoint`` (default: the embedded one), a TorchScript file or
-    ``package.module:factory``), on ``device``, in eval mode."""
+    ``package.module:factory``), on ``device``, in eval mode. ``class_names``: the classes of
+    a torchvision model without named weights (see :class:`TorchvisionVideoModel`)."""
     if model in TORCHVISION_VIDEO_MODELS:
         vm: ExplainableVideoModel = TorchvisionVideoModel(
-            model, weights=weights, target_layer=target_layer, mode=mode, clip_len=clip_len
-        )
+            model, weights=weights, target_layer=target_layer, mode=mode, clip_len=clip_len,
+            class_names=class_names,
+        )  # fmt: skip
     elif model == "paper":
         from attnviz.pipeline.explain import load_model
 

@@ -226,8 +226,9 @@ def explain_video(
     _check_precision(precision)
     if hasattr(model, "explain_video"):  # any video classifier with one method (--model)
         return model.explain_video(
-            video, frames=frames, fps=fps, stride=stride, quiet=quiet, on_final=on_final
-        )
+            video, frames=frames, fps=fps, stride=stride, quiet=quiet, on_final=on_final,
+            precision=precision,
+        )  # fmt: skip
     if importance_rule not in ("mean", "max", "last"):
         raise AttnvizError(f"importance rule must be mean, max or last, got {importance_rule!r}")
     if fps is None and frames < 1:
