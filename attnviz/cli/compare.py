@@ -89,6 +89,26 @@ def compare_explanations_cmd(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the outputs of an earlier run in --out."
     ),
+    model: str = typer.Option(
+        None,
+        "--model",
+        help="Compare another video classifier's explanations (r3d_18, r2plus1d_18, ..., a "
+        "TorchScript file or package.module:factory; methods gradcam, gradcam++, ig, occlusion) "
+        "next to the paper model's attention (--checkpoint) when 'attention' is in --methods.",
+    ),
+    weights: str = typer.Option(
+        None,
+        "--weights",
+        help="With --model: DEFAULT, KINETICS400_V1, none (random, with the data's classes) or "
+        "a weights FILE.",
+    ),
+    target_layer: str = typer.Option(
+        None, "--target-layer", help="With --model: the layer whose output holds the features."
+    ),
+    whole_frame: bool = typer.Option(
+        False, "--resize-whole-frame", help="With --model: resize the whole frame, no crop."
+    ),
+    precision: str = typer.Option("fp32", "--precision", help="With --model: fp32 or bf16."),
 ) -> None:
     """Attention vs Grad-CAM, occlusion and integrated gradients: one table (localization,
     faithfulness, sanity), deletion/insertion curves and the maps side by side."""
@@ -99,6 +119,12 @@ def compare_explanations_cmd(
         raise fail(f"--fps must be positive, got {fps}")
     if frames is not None and frames < 1:
         raise fail(f"--frames must be >= 1, got {frames}")
+    if model is None and (weights, target_layer, whole_frame, precision) != (
+        None, None, False, "fp32"
+    ):  # fmt: skip
+        raise fail(
+            "--weights, --target-layer, --resize-whole-frame and --precision go with --model"
+        )
     params = localize_params(threshold=threshold, window=window, stride=stride)
     with output_folder(
         out, command="compare-explanations", source=str(Path(data).resolve()),
@@ -114,7 +140,8 @@ def compare_explanations_cmd(
             temporal_steps=temporal_steps,
             random_orders=random_orders, sanity_videos=sanity_videos, params=params,
             figure_video=figure_video, save_maps=save_maps, device=device, seed=seed, quiet=quiet,
-            html=html,
+            html=html, model=model, weights=weights, target_layer=target_layer,
+            resize_whole_frame=whole_frame, precision=precision,
         )  # fmt: skip
     typer.echo(summary["markdown"])
     if not quiet:

@@ -32,7 +32,7 @@ import math
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +65,7 @@ SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 #: column -> (heading, kind): ``pct`` (shown x100), ``auc`` or ``rho`` (3 decimals), ``thr``
 #: (best threshold: value), ``sec``.
 TABLE_COLUMNS: dict[str, tuple[str, str]] = {
+    "top1": ("top-1 accuracy", "pct"),
     "frame_mAP@0.3": ("frame-mAP@0.3", "pct"),
     "frame_mAP@0.5": ("frame-mAP@0.5", "pct"),
     "video_mAP@0.3": ("video-mAP@0.3", "pct"),
@@ -88,6 +89,7 @@ TABLE_COLUMNS: dict[str, tuple[str, str]] = {
     "seconds_per_clip": ("seconds per clip", "sec"),
 }
 _GROUPS = {
+    "Classification": ["top1"],
     "Localization": [
         "frame_mAP@0.3", "frame_mAP@0.5", "video_mAP@0.3", "temporal_mAP@0.3",
         "temporal_mAP@0.5", "best_thr_frame", "best_thr_temporal", "pointing", "energy_box",
@@ -343,6 +345,11 @@ def compare_explanations(
     seed: int = 0,
     quiet: bool = False,
     html: bool = True,
+    model: str | None = None,
+    weights: str | None = None,
+    target_layer: str | None = None,
+    resize_whole_frame: bool = False,
+    precision: str = "fp32",
 ) -> dict:
     """Compare explanation methods on a data set with ground truth; write into ``out_dir``
     (all or nothing): ``table.csv`` / ``table.md`` (methods x metrics), ``map.csv`` (every mAP
@@ -351,6 +358,13 @@ def compare_explanations(
     ``summary.json``, with ``save_maps`` ``maps/<method>/<video>.npz`` and, with ``html``,
     ``index.html`` (the videos) + ``videos/<key>/index.html`` (:mod:`attnviz.pipeline.page`).
 
+    With ``model`` (a name of :func:`~attnviz.models.video_model.load_video_model`, with
+    ``weights``, ``target_layer``, ``resize_whole_frame``, ``precision``) the methods are that
+    video classifier's (``gradcam``, ``gradcam++``, ``ig``, ``occlusion``), plus ``attention``:
+    the paper model's (``checkpoint``, default the embedded one) on the same sampled frames
+    (:mod:`attnviz.pipeline.compare_video` says what else differs). ``weights="none"`` gives
+    the random network the data's classes.
+
     Returns:
         a summary: ``out``, ``videos``, ``methods``, ``accuracy``, ``table`` (rows of numbers)
         and ``markdown``.
@@ -358,17 +372,18 @@ def compare_explanations(
     from attnviz.explain import make_explainer, parse_methods
     from attnviz.pipeline.explain import load_model
 
-    names = parse_methods(list(methods))
     params = params or LocalizeParams()
     _check_options(baseline, temporal_steps, spatial_steps, random_orders, sanity_videos, batch)
+    if model is not None:
+        names = _video_method_names(methods)
+    else:
+        names = parse_methods(list(methods))
     dataset = load_compare_data(
         data, split=split, temporal_gt=temporal_gt, spatial_gt=spatial_gt, classes=classes,
         max_videos=max_videos,
     )  # fmt: skip
     out_path = Path(out_dir)
     _check_out(out_path)  # fail before the long computation, create nothing yet
-    model, minfo = load_model(checkpoint, device)
-    sampling = _Sampling.for_model(minfo, frames, fps, window, stride, baseline)
     options = {
         "batch": batch,
         "steps": ig_steps,
@@ -377,27 +392,63 @@ def compare_explanations(
         "spatial_window": occlusion_spatial_window,
         "rule": params.importance,
     }
-    explainers = {m: make_explainer(m, model, **options) for m in names}
-    _check_classes(model.class_names, dataset)
-
-    faith = _Faithfulness(
-        model, names, batch=batch, spatial_steps=spatial_steps, temporal_steps=temporal_steps,
+    curve_kw = dict(
+        batch=batch, spatial_steps=spatial_steps, temporal_steps=temporal_steps,
         random_orders=random_orders, seed=seed,
     )  # fmt: skip
-    run = _explain_dataset(dataset, model, explainers, params, faith, sampling, quiet=quiet)
-    rows, map_rows, sweep_rows = _table_rows(run, dataset, params, thresholds, sweep_iou, faith)
-    mean_curves = faith.mean_curves()
-    for m, per in mean_curves.items():
-        rows[m].update({k: cv.auc for k, cv in per.items()})
-    rows[RANDOM_ROW]["seconds_per_clip"] = float("nan")
-    sanity_rows = []
-    if sanity_videos > 0:
-        sanity_rows = _sanity(
-            model, dataset, names, options, sampling, count=sanity_videos, seed=seed, quiet=quiet
+    if model is None:
+        paper, minfo = load_model(checkpoint, device)
+        sampling = _Sampling.for_model(minfo, frames, fps, window, stride, baseline)
+        explainers = {m: make_explainer(m, paper, **options) for m in names}
+        _check_classes(paper.class_names, dataset)
+        faith = _Faithfulness(paper, names, **curve_kw)
+        run = _explain_dataset(dataset, paper, explainers, params, faith, sampling, quiet=quiet)
+        rows, map_rows, sweep_rows = _table_rows(run, dataset, params, thresholds, sweep_iou, faith)
+        mean_curves = faith.mean_curves()
+        sanity_rows = []
+        if sanity_videos > 0:
+            sanity_rows = _sanity(
+                paper, dataset, names, options, sampling, count=sanity_videos, seed=seed,
+                quiet=quiet,
+            )  # fmt: skip
+        described = Path(checkpoint).name if checkpoint is not None else "default model"
+        clips = faith.clips
+    else:
+        run, rows, map_rows, sweep_rows, mean_curves, sanity_rows, sampling, described, clips = (
+            _compare_video_model(
+                dataset,
+                names,
+                model=model,
+                weights=weights,
+                target_layer=target_layer,
+                resize_whole_frame=resize_whole_frame,
+                precision=precision,
+                checkpoint=checkpoint,
+                device=device,
+                frames=frames,
+                fps=fps,
+                window=window,
+                stride=stride,
+                baseline=baseline,
+                ig_steps=ig_steps,
+                occlusion_window=occlusion_window,
+                options=options,
+                curve_kw=curve_kw,
+                params=params,
+                thresholds=thresholds,
+                sweep_iou=sweep_iou,
+                sanity_videos=sanity_videos,
+                seed=seed,
+                quiet=quiet,
+            )  # fmt: skip
         )
-        _add_sanity_columns(rows, names, sanity_rows)
+    for m, per in mean_curves.items():
+        rows.setdefault(m, {}).update({k: cv.auc for k, cv in per.items()})
+    for r in _random_rows(rows):
+        rows[r]["seconds_per_clip"] = float("nan")
+    _add_sanity_columns(rows, names, sanity_rows)
 
-    info = _run_info(dataset, split, checkpoint, sampling, run, faith)
+    info = _run_info(dataset, split, described, sampling, run, clips)
     markdown = format_markdown(rows, names, info, sweep_iou=sweep_iou)
     with output_dir(out_path) as tmp:
         _write_tables(
@@ -420,6 +471,131 @@ def compare_explanations(
     }
 
 
+# --------------------------------------------------------------------------------- video model
+def _video_method_names(methods: Sequence[str]) -> list[str]:
+    """``attention`` (the paper model's) and the video methods, in the order given."""
+    from attnviz.explain.video_methods import VIDEO_METHODS
+
+    names = [m.strip().lower() for m in methods if m.strip()]
+    bad = [m for m in names if m != "attention" and m not in VIDEO_METHODS]
+    if bad:
+        raise AttnvizError(
+            f"unknown explanation method {bad[0]!r} for a video model: expected attention, "
+            f"{', '.join(VIDEO_METHODS)}"
+        )
+    if not [m for m in names if m != "attention"]:
+        raise AttnvizError(f"give at least one of {', '.join(VIDEO_METHODS)} with a video model")
+    return list(dict.fromkeys(names))
+
+
+def _random_rows(rows: Mapping[str, object]) -> list[str]:
+    from attnviz.pipeline.compare_video import PAPER_RANDOM_ROW
+
+    return [r for r in (RANDOM_ROW, PAPER_RANDOM_ROW) if r in rows]
+
+
+def _compare_video_model(
+    dataset: CompareData, names, *, model, weights, target_layer, resize_whole_frame, precision,
+    checkpoint, device, frames, fps, window, stride, baseline, ig_steps, occlusion_window,
+    options, curve_kw, params, thresholds, sweep_iou, sanity_videos, seed, quiet,
+):  # fmt: skip
+    """The ``model`` branch of :func:`compare_explanations`: ``(run, rows, map rows, sweep
+    rows, mean curves, sanity rows, sampling, model description, clips)``."""
+    from attnviz.explain import make_explainer
+    from attnviz.explain.video_methods import VideoExplainer, build_video_explainer
+    from attnviz.pipeline.compare_video import (
+        PAPER_RANDOM_ROW,
+        VideoFaithfulness,
+        explain_video_dataset,
+        video_sanity,
+    )
+    from attnviz.pipeline.explain import load_model
+
+    if baseline != "blur":
+        raise AttnvizError(
+            f"a video model's frames and cells are removed by their blurred copies; baseline "
+            f"{baseline!r} applies to the paper model only"
+        )
+    vnames = [m for m in names if m != "attention"]
+    data_classes = None
+    if weights is not None and str(weights).lower() == "none":
+        data_classes = _data_class_names(dataset)
+    ex0 = build_video_explainer(
+        model, weights=weights, method=vnames[0], target_layer=target_layer,
+        resize_whole_frame=resize_whole_frame, checkpoint=checkpoint, device=device,
+        precision=precision, class_names=data_classes, batch=options["batch"], steps=ig_steps,
+        temporal_window=occlusion_window,
+    )  # fmt: skip
+    vm = ex0.model
+    explainers = {vnames[0]: ex0}
+    for m in vnames[1:]:
+        explainers[m] = VideoExplainer(
+            vm, m, precision=precision, batch=options["batch"], steps=ig_steps,
+            temporal_window=occlusion_window,
+        )  # fmt: skip
+    _check_classes(vm.class_names, dataset)
+    sampling = _Sampling(frames or vm.preprocess.clip_len, fps, window, stride, baseline)
+    paper = paper_faith = None
+    described = f"{vm.name} (weights {vm.weights})"
+    if "attention" in names:
+        pmodel, _ = load_model(checkpoint, device)
+        _check_classes(pmodel.class_names, dataset)
+        paper = (pmodel, make_explainer("attention", pmodel, **options))
+        paper_faith = _Faithfulness(pmodel, ["attention"], random_row=PAPER_RANDOM_ROW, **curve_kw)
+        described += "; attention: " + (
+            Path(checkpoint).name if checkpoint is not None else "default model"
+        )
+    faith = VideoFaithfulness(vnames, random_row=RANDOM_ROW, **curve_kw)
+    run = _Run({m: [] for m in names}, {m: {} for m in names}, [], {}, 0.0)
+    t_start = time.perf_counter()
+    first_clips = explain_video_dataset(
+        dataset, explainers, paper, faith, paper_faith, sampling, run, quiet=quiet
+    )
+    run.seconds = time.perf_counter() - t_start
+    for m, outs in run.outs.items():
+        keys = [o.video for o in outs]
+        for key, o in zip(keys, outs, strict=True):
+            ann = dataset.spatial.videos.get(key) if dataset.spatial is not None else None
+            boxes = _frame_boxes(ann, o.frame_indices)
+            for metric, values in _pointing_energy(
+                o, boxes, _segments_of(dataset.temporal, key), params
+            ).items():
+                run.loc[m].setdefault(metric, []).extend(values)
+    rows, map_rows, sweep_rows = _table_rows(run, dataset, params, thresholds, sweep_iou, faith)
+    if paper is not None:
+        rows["attention"]["seconds_per_clip"] = run.timings.get("attention", 0.0) / max(
+            paper_faith.clips, 1
+        )
+        rows[PAPER_RANDOM_ROW] = {}
+    for m, hits in run.top1.items():
+        rows[m]["top1"] = float(np.mean(hits))
+    mean_curves = faith.mean_curves()
+    if paper_faith is not None:
+        mean_curves.update(paper_faith.mean_curves())
+    sanity_rows = []
+    if sanity_videos > 0:
+        sanity_rows = video_sanity(explainers, first_clips[:sanity_videos], seed=seed)
+        if paper is not None:
+            psampling = _Sampling(sampling.frames, fps, window, stride, baseline)
+            sanity_rows = _sanity(
+                paper[0], dataset, ["attention"], options, psampling, count=sanity_videos,
+                seed=seed, quiet=quiet,
+            ) + sanity_rows  # fmt: skip
+    return (
+        run, rows, map_rows, sweep_rows, mean_curves, sanity_rows, sampling, described,
+        faith.clips,
+    )  # fmt: skip
+
+
+def _data_class_names(data: CompareData) -> tuple[str, ...] | None:
+    """The class list of the data's ground truth (temporal first, else spatial)."""
+    if data.temporal is not None:
+        return tuple(data.temporal.class_names)
+    if data.spatial is not None:
+        return tuple(data.spatial.labels)
+    return None
+
+
 # --------------------------------------------------------------------------------- steps
 def _check_options(baseline, temporal_steps, spatial_steps, random_orders, sanity_videos, batch):
     from attnviz.explain import BASELINES
@@ -440,14 +616,16 @@ class _Faithfulness:
     :func:`~attnviz.explain.video.explain_video_methods`."""
 
     def __init__(
-        self, model, methods, *, batch, spatial_steps, temporal_steps, random_orders, seed
-    ):
+        self, model, methods, *, batch, spatial_steps, temporal_steps, random_orders, seed,
+        random_row: str = RANDOM_ROW,
+    ):  # fmt: skip
         self.model = model
+        self.random_row = random_row
         self.batch = batch
         self.spatial = dict(steps=spatial_steps, batch=batch, seed=seed)
         self.temporal = dict(steps=temporal_steps, batch=batch, seed=seed)
         self.random_orders = random_orders
-        self.curves: dict[str, dict[str, list]] = {m: {} for m in [*methods, RANDOM_ROW]}
+        self.curves: dict[str, dict[str, list]] = {m: {} for m in [*methods, random_row]}
         self.clips = 0
 
     def _add(self, method: str, kind: str, curve) -> None:
@@ -471,11 +649,11 @@ class _Faithfulness:
         }
         for what, (shape, scorer, kw) in shapes.items():
             d, i = random_order_curves(shape, scorer, repeats=self.random_orders, **kw)
-            self._add(RANDOM_ROW, f"deletion_{what}", d)
-            self._add(RANDOM_ROW, f"insertion_{what}", i)
+            self._add(self.random_row, f"deletion_{what}", d)
+            self._add(self.random_row, f"insertion_{what}", i)
 
     def mean_curves(self) -> dict[str, dict[str, object]]:
-        """``{method: {kind: mean curve}}`` over the clips (random orders as ``RANDOM_ROW``)."""
+        """``{method: {kind: mean curve}}`` over the clips (random orders as ``random_row``)."""
         from attnviz.metrics import mean_curve
 
         return {m: {k: mean_curve(v) for k, v in c.items() if v} for m, c in self.curves.items()}
@@ -520,6 +698,7 @@ class _Run:
     correct: list[bool]
     timings: dict[str, float]
     seconds: float
+    top1: dict[str, list[bool]] = field(default_factory=dict)
 
 
 def _explain_dataset(
@@ -596,14 +775,14 @@ def _table_rows(run: _Run, data, params, thresholds, sweep_iou, faith: _Faithful
     return rows, map_rows, sweep_rows
 
 
-def _run_info(data: CompareData, split, checkpoint, sampling: _Sampling, run: _Run, faith):
+def _run_info(data: CompareData, split, described: str, sampling: _Sampling, run: _Run, clips):
     """What the run was (the header of ``table.md`` and ``summary.json``)."""
     return {
         "data": Path(data.source).name,
         "split": split,
         "videos": len(data.videos),
-        "clips": faith.clips,
-        "checkpoint": Path(checkpoint).name if checkpoint is not None else "default model",
+        "clips": clips,
+        "checkpoint": described,
         "accuracy": float(np.mean(run.correct)) if run.correct else float("nan"),
         "sampling": sampling.describe(),
         "baseline": sampling.baseline,
@@ -764,6 +943,8 @@ def format_markdown(
         "",
     ]
     notes = {
+        "Classification": "top-1 accuracy (%) on the compared videos of the model behind each "
+        "method.",
         "Localization": "mAP and pointing / energy in %; spatial mAP: ACT frame-mAP on the sampled "
         "frames and video-mAP; temporal mAP: THUMOS14 protocol; paper threshold 0.5, and the best "
         f"threshold of a sweep (an oracle chosen on these videos) for mAP at IoU {sweep_iou:g}.",
@@ -782,7 +963,7 @@ def format_markdown(
             continue
         lines.append(f"**{group}**: {notes[group]}")
         lines.append("")
-        row_names = list(methods) + ([RANDOM_ROW] if group == "Faithfulness" else [])
+        row_names = list(methods) + (_random_rows(rows) if group == "Faithfulness" else [])
         cells = [
             [
                 m,
@@ -810,7 +991,10 @@ def _write_tables(
 
     cols = list(TABLE_COLUMNS) + ["best_thr_frame_value", "best_thr_temporal_value"]
     table = pd.DataFrame(
-        [{"method": m, **{c: rows[m].get(c, np.nan) for c in cols}} for m in [*methods, RANDOM_ROW]]
+        [
+            {"method": m, **{c: rows[m].get(c, np.nan) for c in cols}}
+            for m in [*methods, *_random_rows(rows)]
+        ]
     )
     table.to_csv(tmp / "table.csv", index=False, float_format="%.6g")
     (tmp / "table.md").write_text(markdown + "\n", encoding="utf-8")
@@ -860,7 +1044,7 @@ def _figures(
     matplotlib.use("Agg")
     from attnviz.render.compare import plot_curves, plot_sanity
 
-    _save(plot_curves(curves, random_row=RANDOM_ROW)[0], tmp / "curves.png", 130)
+    _save(plot_curves(curves, random_row=_random_rows(curves))[0], tmp / "curves.png", 130)
     if sanity_rows:
         _save(plot_sanity(sanity_rows)[0], tmp / "sanity.png", 130)
     keys = [o.video for o in outs[methods[0]]]

@@ -36,13 +36,15 @@ CURVE_TITLES = {
 
 def plot_curve_panel(ax, curves: Mapping[str, Mapping[str, object]], kind: str, random_row=None):
     """One panel of deletion / insertion curves (``kind`` of :data:`CURVE_TITLES`), one line per
-    method; the ``random_row`` method dashed. ``curves``: ``{method: {kind: MeanCurve}}``
-    (``fractions [S]``, ``scores [S]``, ``auc``). Returns ``(fig, ax)``."""
+    method; the ``random_row`` method (a name, or a list of names) dashed. ``curves``:
+    ``{method: {kind: MeanCurve}}`` (``fractions [S]``, ``scores [S]``, ``auc``). Returns
+    ``(fig, ax)``."""
     for m, per in curves.items():
         if kind not in per:
             continue
         cv = per[kind]
-        style = dict(ls="--", color="gray") if m == random_row else {}
+        dashed = m in random_row if isinstance(random_row, list | tuple) else m == random_row
+        style = dict(ls="--", color="gray") if dashed else {}
         ax.plot(cv.fractions, cv.scores, label=f"{m} ({cv.auc:.3f})", lw=1.4, **style)
     ax.set_title(CURVE_TITLES[kind], fontsize=9)
     ax.set_xlabel(
@@ -71,8 +73,8 @@ def plot_sanity_panel(ax, sanity_rows: Sequence[Mapping], field: str):
     ``(fig, ax)``."""
     stages = list(dict.fromkeys(r["stage"] for r in sanity_rows))
     for m in dict.fromkeys(r["method"] for r in sanity_rows):
-        ys = [
-            next(r[field] for r in sanity_rows if r["method"] == m and r["stage"] == s)
+        ys = [  # a stage the method's model does not have: no point
+            next((r[field] for r in sanity_rows if r["method"] == m and r["stage"] == s), np.nan)
             for s in stages
         ]
         ax.plot(range(len(stages)), ys, marker="o", ms=3, lw=1.4, label=m)
