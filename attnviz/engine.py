@@ -850,3 +850,127 @@ def _true_rank(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def seed_everything(seed: int) -> None:
     """Seed torch's generator (model initialisation draws from it alone)."""
     torch.manual_seed(seed)
+
+
+# --------------------------------------------------------------------------- video classifiers
+def fit_video_classifier(
+    module: nn.Module,
+    train_set: Dataset,
+    val_set: Dataset | None,
+    out_dir: str | os.PathLike[str],
+    config: TrainConfig = TrainConfig(),
+    *,
+    save,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Train any video classifier ``module`` (``x [B, 3, T, S, S] -> logits [B, K]``, e.g.
+    torchvision's ``r3d_18``) with cross-entropy and Adam, in one process: the loop of
+    :func:`fit` without the attention terms, DDP or resume.
+
+    Args:
+        module: the network (trained in place).
+        train_set, val_set: datasets of ``(x [3, T, S, S], label, index)``.
+        out_dir: ``log.csv`` (one row per epoch: ``epoch, train_loss, train_top1, val_loss,
+            val_top1, seconds, cpu_seconds``), and what ``save`` writes.
+        config: ``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``seed``, ``workers``,
+            ``device``, ``precision``, ``grad_clip``, ``max_steps`` of :class:`TrainConfig`.
+        save: ``save(path, module)``, called for ``last.pth`` every epoch and ``best.pth``
+            when validation top-1 (ties: lower loss; training ones without validation)
+            improves.
+
+    Returns:
+        ``{"best": path, "last": path, "best_epoch": int, "epochs": int, "log": path,
+        "history": [rows]}``.
+    """
+    from tqdm.auto import tqdm
+
+    from attnviz.models import autocast
+
+    dev = _device(config, DistInfo())
+    out = _output_folder(Path(out_dir), DistInfo())
+    module.to(dev)
+    optimizer = torch.optim.Adam(
+        module.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    history: list[dict[str, Any]] = []
+    best_key, best_epoch = None, -1
+    for epoch in range(config.epochs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        if hasattr(train_set, "set_epoch"):
+            train_set.set_epoch(epoch)
+        gen = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+        loader = DataLoader(
+            train_set, batch_size=config.batch_size, shuffle=True, generator=gen,
+            num_workers=config.workers, collate_fn=_collate,
+        )  # fmt: skip
+        module.train()
+        loss_sum = hits = seen = 0.0
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+                   disable=quiet, leave=False)  # fmt: skip
+        for step, (x, y, _) in enumerate(bar):
+            if config.max_steps and step >= config.max_steps:
+                break
+            x, y = x.to(dev), y.to(dev)
+            with autocast(dev.type, config.precision):
+                logits = module(x)
+            loss = nn.functional.cross_entropy(logits.float(), y)
+            if not torch.isfinite(loss):
+                raise AttnvizError(
+                    f"epoch {epoch + 1}, step {step + 1}: the loss is {float(loss)} (lower the "
+                    "learning rate or set grad_clip)"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip > 0:
+                nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
+            optimizer.step()
+            loss_sum += float(loss.detach()) * len(y)
+            hits += float((logits.detach().argmax(1) == y).sum())
+            seen += len(y)
+        row: dict[str, Any] = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / max(seen, 1),
+            "train_top1": hits / max(seen, 1),
+        }
+        if val_set is not None:
+            row.update(_validate_video(module, val_set, config, dev))
+        row["seconds"] = time.perf_counter() - t0
+        row["cpu_seconds"] = time.process_time() - c0
+        split = "val" if val_set is not None else "train"
+        key = (row[f"{split}_top1"], -row[f"{split}_loss"])
+        history.append(row)
+        save(out / "last.pth", module)
+        if best_key is None or key > best_key:
+            best_key, best_epoch = key, epoch + 1
+            save(out / "best.pth", module)
+        _write_log(out / "log.csv", history)
+        if not quiet:
+            shown = "  ".join(f"{n}={row[n]:.4g}" for n in row if n.startswith(("train", "val")))
+            tqdm.write(f"epoch {epoch + 1}/{config.epochs}  {shown}  ({row['seconds']:.0f}s)")
+    return {
+        "best": str(out / "best.pth"),
+        "last": str(out / "last.pth"),
+        "best_epoch": best_epoch,
+        "epochs": config.epochs,
+        "log": str(out / "log.csv"),
+        "history": history,
+    }
+
+
+def _validate_video(module: nn.Module, val_set: Dataset, config: TrainConfig, dev) -> dict:
+    """``val_loss`` and ``val_top1`` of a video classifier."""
+    from attnviz.models import autocast
+
+    loader = DataLoader(val_set, batch_size=config.batch_size, shuffle=False,
+                        num_workers=config.workers, collate_fn=_collate)  # fmt: skip
+    module.eval()
+    loss_sum = hits = seen = 0.0
+    with torch.inference_mode():
+        for x, y, _ in loader:
+            x, y = x.to(dev), y.to(dev)
+            with autocast(dev.type, config.precision):
+                logits = module(x).float()
+            loss_sum += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
+            hits += float((logits.argmax(1) == y).sum())
+            seen += len(y)
+    return {"val_loss": loss_sum / max(seen, 1), "val_top1": hits / max(seen, 1)}

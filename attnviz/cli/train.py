@@ -11,7 +11,9 @@ from attnviz.cli._app import app, info
 
 # what a training run writes into its folder (backbone.pt is kept: a rerun with the same
 # settings reuses it, see attnviz.pipeline.train)
-_TRAIN_FILES = ("epoch_*.pt", "best.pt", "last.pt", "log.csv", "backbone_log.csv")
+_TRAIN_FILES = (
+    "epoch_*.pt", "best.pt", "last.pt", "log.csv", "backbone_log.csv", "best.pth", "last.pth",
+)  # fmt: skip
 
 
 @app.command("train")

@@ -52,6 +52,9 @@ class VideoClipDataset(Dataset):
         input_size: frames resized to ``input_size x input_size``.
         sampling: ``uniform`` or ``random``.
         seed: base seed of the ``random`` sampling (item i of epoch e uses ``(seed, e, i)``).
+        transform: instead of the paper model's preprocessing (``[T, 3, S, S]``), a callable
+            ``frames [T, H, W, 3] uint8 -> Tensor`` (e.g. a video model's
+            :class:`~attnviz.models.video_model.ClipTransform`, ``[3, T, S, S]``).
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class VideoClipDataset(Dataset):
         input_size: int = 224,
         sampling: str = "uniform",
         seed: int = 0,
+        transform=None,
     ) -> None:
         missing = [it.key for it in videos.items if it.path is None]
         if missing:
@@ -74,6 +78,7 @@ class VideoClipDataset(Dataset):
         self.input_size = int(input_size)
         self.sampling = sampling
         self.seed = int(seed)
+        self.transform = transform
         self.epoch = 0
         self._counts: dict[int, int] = {}
 
@@ -95,6 +100,8 @@ class VideoClipDataset(Dataset):
         rgb = read_source_frames(it.path, idx)
         if len(rgb) < self.frames:  # a truncated file: repeat the last decoded frame
             rgb = np.concatenate([rgb, np.repeat(rgb[-1:], self.frames - len(rgb), axis=0)])
+        if self.transform is not None:
+            return self.transform(rgb), it.label, i
         return preprocess(rgb, self.input_size), it.label, i
 
 

@@ -40,6 +40,16 @@ except ``data`` or ``synthetic``; relative paths are relative to the current fol
 ``export``
     ``{"path", "half"}``: copy the best checkpoint there without optimizer state (``half``:
     float16 weights), e.g. the embedded default model.
+``video_model``
+    ``{"arch", "frames", "init_seed"}``: instead of the paper's model, train one of torchvision's
+    video classifiers (``r3d_18``, ``r2plus1d_18``, ...) from random initialisation on the
+    video labels with cross-entropy (:func:`attnviz.engine.fit_video_classifier`; one process,
+    no ``backbone`` / ``features`` stage). Clips of ``frames`` frames (default the
+    architecture's clip length; one at random in each of ``frames`` equal parts of the video)
+    are preprocessed as the model's Kinetics-400 weights are (resize, centre crop, mean / std).
+    The run folder gets ``best.pth`` / ``last.pth`` (weights with the class names:
+    :func:`attnviz.models.video_model.save_video_weights`), which ``--model ARCH --weights
+    FILE`` explains; ``export.path`` receives a copy of ``best.pth``.
 """
 
 from __future__ import annotations
@@ -83,6 +93,7 @@ _SECTIONS = (
     "out",
     "export",
     "note",
+    "video_model",
 )
 
 
@@ -392,6 +403,13 @@ def run_recipe(
 
                 dist.barrier()
         train, val, _ = _lists(recipe)
+        if recipe.get("video_model"):
+            if dist_info.enabled or resume is not None:
+                raise AttnvizError(
+                    "a video_model recipe trains in one process from the start (no torchrun, "
+                    "no resume)"
+                )
+            return _train_video_model(recipe, tconf, train, val, quiet)
         model = _build_model(recipe.get("model") or {}, train.class_names)
         if not recipe.get("out"):
             raise AttnvizError(
@@ -433,6 +451,61 @@ def run_recipe(
         return summary
     finally:
         cleanup_distributed()
+
+
+def _train_video_model(recipe, tconf, train: VideoList, val: VideoList | None, quiet: bool):
+    """The ``video_model`` recipe (module docstring): build, train, export."""
+    import shutil
+
+    from attnviz.data.datasets import VideoClipDataset
+    from attnviz.engine import fit_video_classifier, seed_everything
+    from attnviz.models.video_model import (
+        TORCHVISION_VIDEO_MODELS,
+        TorchvisionVideoModel,
+        save_video_weights,
+    )
+
+    cfg = dict(recipe["video_model"])
+    unknown = [k for k in cfg if k not in ("arch", "frames", "init_seed")]
+    if unknown:
+        raise AttnvizError(
+            f'recipe section video_model: unknown key "{unknown[0]}" (expected arch, frames, '
+            "init_seed)"
+        )
+    arch = cfg.get("arch")
+    if arch not in TORCHVISION_VIDEO_MODELS:
+        raise AttnvizError(
+            f"recipe section video_model: arch must be one of {', '.join(TORCHVISION_VIDEO_MODELS)}"
+            f", got {arch!r}"
+        )
+    if not recipe.get("out"):
+        raise AttnvizError("no output folder: give {out} (or a recipe with out)", params=("out",))
+    seed_everything(int(cfg.get("init_seed", 0)))
+    vm = TorchvisionVideoModel(arch, weights="none", class_names=tuple(train.class_names),
+                               clip_len=cfg.get("frames"))  # fmt: skip
+    frames = vm.preprocess.clip_len
+
+    def clips(videos: VideoList, sampling: str):
+        return VideoClipDataset(videos, frames=frames, sampling=sampling, transform=vm.preprocess,
+                                seed=tconf.seed)  # fmt: skip
+
+    def save(path, module):
+        save_video_weights(path, module, train.class_names, arch=arch)
+
+    summary = fit_video_classifier(
+        vm.module, clips(train, "random"), clips(val, "uniform") if val is not None else None,
+        recipe["out"], tconf, save=save, quiet=quiet,
+    )  # fmt: skip
+    exp = recipe.get("export")
+    if exp:
+        dest = Path(exp["path"])
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        from attnviz.io.atomic import atomic_path
+
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(summary["best"], tmp)
+        summary["export"] = str(dest)
+    return summary
 
 
 # --------------------------------------------------------------------------- eval-classify
