@@ -20,7 +20,17 @@ over a textured background, mp4v). The model is ``--checkpoint``, else the model
 attnviz, else a random-init resnet18 recognizer with the paper's head sizes (speed does not
 depend on the weights).
 
-Run: ``python benchmarks/explain_speed.py [--video vtest.avi] [--repeats 3]``
+``--model r2plus1d_18`` (any name ``--model`` takes; random weights: speed and memory do not
+depend on them) measures the same for another video classifier explained by Grad-CAM in
+sliding windows of its clip length (stride half a clip) at ``--window-fps``: end to end
+against the model alone, i.e. Grad-CAM's forward and backward passes and the map on the same
+windows, already decoded and preprocessed (target <= 1.25); peak memory of the 10x video at
+``--memory-window-fps`` (target <= 1.1: windows are explained one at a time); then Grad-CAM on
+``r3d_18`` and ``r2plus1d_18`` as a multiple of a forward pass, beside pytorch-grad-cam's when
+``grad-cam`` is installed (``benchmarks/video_model_speed.py``; not a dependency of attnviz).
+
+Run: ``python benchmarks/explain_speed.py [--video vtest.avi] [--repeats 3]``,
+``python benchmarks/explain_speed.py --model r2plus1d_18 --seconds 8 --repeats 3``
 """
 
 from __future__ import annotations
@@ -142,6 +152,37 @@ def time_speed(video: Path, model, repeats: int, fps: float | None, window: int,
     return statistics.median(e2e), statistics.median(ref), maps.num_frames, decode
 
 
+def time_speed_video(video: Path, ex, repeats: int, fps: float):
+    """``(end to end, model alone, windows)`` of ``spatial_map`` with a video model's
+    explainer ``ex`` at ``fps``, medians of ``repeats`` alternated runs."""
+    from attnviz.explain.video_methods import _acts_grads, gradcam_3d
+    from attnviz.io.maps import load_attention
+    from attnviz.io.video import iter_frames
+    from attnviz.pipeline.explain import spatial_map
+
+    out_dir = Path(tempfile.mkdtemp(prefix="attnviz-bench-out-"))
+    spatial_map(video, out_dir, model=ex, fps=fps, quiet=True)  # warm-up, and the windows
+    maps = load_attention(out_dir / "maps.npz")
+    frames = np.stack([f for _, f in iter_frames(video, maps.frame_indices - 1)])
+    n = ex.model.preprocess.clip_len
+    xs = [ex.model.preprocess(frames[s : s + n])[None] for s in maps.window_starts]
+
+    def model_alone() -> None:
+        for x in xs:
+            a, g, _, _ = _acts_grads(ex.model, x, None)
+            gradcam_3d(a, g)
+
+    e2e, ref = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model_alone()
+        ref.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        spatial_map(video, out_dir, model=ex, fps=fps, quiet=True)
+        e2e.append(time.perf_counter() - t)
+    return statistics.median(e2e), statistics.median(ref), len(xs)
+
+
 def keyframes(video: Path) -> list[int] | None:
     """0-based indices of the video's keyframes from its packets (OpenCV's raw mode, nothing
     decoded), or None where the backend has no raw mode."""
@@ -175,30 +216,40 @@ def must_decode(keys: list[int], wanted: list[int]) -> int:
     return total
 
 
-def child_memory(video: str, checkpoint: str, fps: float | None, window: int, stride: int) -> None:
+def child_memory(
+    video: str, checkpoint: str, fps: float | None, window: int, stride: int, model=None
+) -> None:
     """Run in a fresh process: spatial-map once, print peak RSS and traced peak as JSON."""
     import tracemalloc
 
     from attnviz.pipeline.explain import spatial_map
 
+    explainer = None
+    if model:
+        import torch
+
+        from attnviz.explain.video_methods import build_video_explainer
+
+        torch.manual_seed(0)
+        explainer = build_video_explainer(model, weights="none")
     tracemalloc.start()
     out_dir = tempfile.mkdtemp(prefix="attnviz-bench-mem-")
     kw = {"fps": fps, "window": window, "stride": stride} if fps else {}
-    spatial_map(video, out_dir, checkpoint=checkpoint, quiet=True, **kw)
+    if explainer is not None:
+        kw.pop("stride", None)  # the model's windows: half a clip
+        spatial_map(video, out_dir, model=explainer, quiet=True, **kw)
+    else:
+        spatial_map(video, out_dir, checkpoint=checkpoint, quiet=True, **kw)
     _, traced = tracemalloc.get_traced_memory()
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"rss_mb": rss_kb / 1024, "traced_mb": traced / 2**20}))
 
 
-def measure_memory(video: Path, checkpoint: str, fps: float | None, window: int, stride: int):
-    cmd = [
-        sys.executable,
-        __file__,
-        "--child",
-        str(video),
-        "--checkpoint",
-        checkpoint,
-    ]
+def measure_memory(
+    video: Path, checkpoint: str, fps: float | None, window: int, stride: int, model=None
+):
+    cmd = [sys.executable, __file__, "--child", str(video)]
+    cmd += ["--model", model] if model else ["--checkpoint", checkpoint]
     if fps:
         cmd += ["--fps", str(fps), "--window", str(window), "--stride", str(stride)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -211,6 +262,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", default=None, help="a real video (default: a generated one)")
     parser.add_argument("--checkpoint", default=None)
+    parser.add_argument(
+        "--model", default=None, help="measure this video classifier (e.g. r2plus1d_18) instead"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the generated clip")
     parser.add_argument("--fps", type=float, default=None, help=argparse.SUPPRESS)
@@ -229,8 +283,10 @@ def main() -> None:
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_memory(args.child, args.checkpoint, args.fps, args.window, args.stride)
+        child_memory(args.child, args.checkpoint, args.fps, args.window, args.stride, args.model)
         return
+    if args.model:
+        return main_video_model(args)
 
     import torch
 
@@ -280,6 +336,44 @@ def main() -> None:
               f"video, ratio {long['rss_mb'] / short['rss_mb']:.3f} (target <= 1.2); traced "
               f"Python/numpy peak {short['traced_mb']:.1f} MB -> {long['traced_mb']:.1f} MB",
               flush=True)  # fmt: skip
+
+
+def main_video_model(args) -> None:
+    """The ``--model`` runs (module docstring)."""
+    import torch
+
+    from attnviz.explain.video_methods import build_video_explainer
+    from attnviz.io.video import probe
+
+    work = Path(tempfile.mkdtemp(prefix="attnviz-bench-"))
+    video = Path(args.video) if args.video else make_video(work / "clip.mp4", args.seconds)
+    info = probe(video)
+    torch.manual_seed(0)
+    ex = build_video_explainer(args.model, weights="none")
+    print(f"video: {video.name} {info.width}x{info.height}, {info.num_frames} frames at "
+          f"{info.fps:g} fps ({info.duration:.1f} s)")  # fmt: skip
+    print(f"model: {args.model} (random weights), Grad-CAM, clip {ex.model.preprocess.clip_len}; "
+          f"torch threads: {torch.get_num_threads()}; device: cpu, fp32", flush=True)  # fmt: skip
+    if not args.skip_speed:
+        e2e, ref, n = time_speed_video(video, ex, args.repeats, args.window_fps)
+        print(f"[windows at {args.window_fps:g} fps] {n} windows: spatial-map end to end "
+              f"{e2e:.2f} s, model alone (Grad-CAM forward + backward + map) {ref:.2f} s, ratio "
+              f"{e2e / ref:.3f} (target <= 1.25)", flush=True)  # fmt: skip
+    if not args.skip_memory:
+        long_video = loop_video(video, work / "long.mp4", 10)
+        fps = args.memory_window_fps
+        short = measure_memory(video, "", fps, args.window, args.stride, args.model)
+        long = measure_memory(long_video, "", fps, args.window, args.stride, args.model)
+        print(
+            f"[windows at {fps:g} fps] peak RSS {short['rss_mb']:.0f} MB -> "
+            f"{long['rss_mb']:.0f} MB on the 10x video, ratio "
+            f"{long['rss_mb'] / short['rss_mb']:.3f} (target <= 1.1); traced Python/numpy peak "
+            f"{short['traced_mb']:.1f} MB -> {long['traced_mb']:.1f} MB",
+            flush=True,
+        )
+    from video_model_speed import gradcam_table
+
+    gradcam_table(args.repeats)
 
 
 if __name__ == "__main__":

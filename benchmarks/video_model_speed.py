@@ -57,6 +57,51 @@ def _video(path: Path, seconds: float) -> Path:
     return path
 
 
+def gradcam_table(repeats: int, archs=("r3d_18", "r2plus1d_18")) -> None:
+    """Print Grad-CAM's cost as a multiple of a forward pass for each of ``archs``, attnviz's
+    beside pytorch-grad-cam's (when installed), on the same random 16x240x320 clip."""
+    import torch
+
+    from attnviz.explain.video_methods import VideoExplainer
+    from attnviz.models.video_model import load_video_model
+
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (16, 240, 320, 3), dtype=np.uint8)
+    try:
+        from pytorch_grad_cam import GradCAM
+        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    except ImportError:
+        GradCAM = None
+    print(f"{'model':<12} {'forward s':>10} {'attnviz x fwd':>14} {'grad-cam x fwd':>15}")
+    for arch in archs:
+        torch.manual_seed(0)
+        vm = load_video_model(arch, weights="none")
+        ex = VideoExplainer(vm, "gradcam")
+        x = vm.preprocess(frames)[None]
+        with torch.no_grad():
+            k = int(vm.forward(x)[0].argmax())
+
+        def fwd(vm=vm, x=x):
+            with torch.no_grad():
+                vm.forward(x)
+
+        fwd()
+        t_fwd = _median(fwd, repeats)
+        t_av = _median(lambda ex=ex: ex(frames), repeats)
+        if GradCAM is not None:
+            cam = GradCAM(model=vm.module, target_layers=[vm.module.layer4])
+            t_gc = _median(
+                lambda cam=cam, x=x, k=k: cam(x, targets=[ClassifierOutputTarget(k)]),
+                repeats,
+            )
+            gc = f"{t_gc / t_fwd:15.2f}"
+        else:
+            gc = f"{'not installed':>15}"
+        print(f"{arch:<12} {t_fwd:10.3f} {t_av / t_fwd:14.2f} {gc}", flush=True)
+    if GradCAM is None:
+        print("pytorch-grad-cam is not installed (pip install grad-cam): its column is empty")
+
+
 def main(argv=None) -> None:
     import torch
 
@@ -70,41 +115,7 @@ def main(argv=None) -> None:
     ap.add_argument("--fps", type=float, default=15.0)
     args = ap.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    rng = np.random.default_rng(0)
-    frames = rng.integers(0, 256, (16, 240, 320, 3), dtype=np.uint8)
-    try:
-        from pytorch_grad_cam import GradCAM
-        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-    except ImportError:
-        GradCAM = None
-    print(f"{'model':<12} {'forward s':>10} {'attnviz x fwd':>14} {'grad-cam x fwd':>15}")
-    for arch in ("r3d_18", "r2plus1d_18"):
-        torch.manual_seed(0)
-        vm = load_video_model(arch, weights="none")
-        ex = VideoExplainer(vm, "gradcam")
-        x = vm.preprocess(frames)[None]
-        with torch.no_grad():
-            k = int(vm.forward(x)[0].argmax())
-
-        def fwd(vm=vm, x=x):
-            with torch.no_grad():
-                vm.forward(x)
-
-        fwd()
-        t_fwd = _median(fwd, args.repeats)
-        t_av = _median(lambda ex=ex: ex(frames), args.repeats)
-        if GradCAM is not None:
-            cam = GradCAM(model=vm.module, target_layers=[vm.module.layer4])
-            t_gc = _median(
-                lambda cam=cam, x=x, k=k: cam(x, targets=[ClassifierOutputTarget(k)]),
-                args.repeats,
-            )
-            gc = f"{t_gc / t_fwd:15.2f}"
-        else:
-            gc = f"{'not installed':>15}"
-        print(f"{arch:<12} {t_fwd:10.3f} {t_av / t_fwd:14.2f} {gc}")
-    if GradCAM is None:
-        print("pytorch-grad-cam is not installed (pip install grad-cam): its column is empty")
+    gradcam_table(args.repeats)
 
     torch.manual_seed(0)
     vm = load_video_model("r2plus1d_18", weights="none")
