@@ -576,9 +576,8 @@ def _compare_video_model(
     if sanity_videos > 0:
         sanity_rows = video_sanity(explainers, first_clips[:sanity_videos], seed=seed)
         if paper is not None:
-            psampling = _Sampling(sampling.frames, fps, window, stride, baseline)
             sanity_rows = _sanity(
-                paper[0], dataset, ["attention"], options, psampling, count=sanity_videos,
+                paper[0], dataset, ["attention"], options, sampling, count=sanity_videos,
                 seed=seed, quiet=quiet,
             ) + sanity_rows  # fmt: skip
     return (
