@@ -315,7 +315,7 @@ class IGExplainer(Explainer):
             xs = (x0[None] + a.reshape(shape) * diff[None]).requires_grad_(True)
             with torch.enable_grad():
                 (grad,) = torch.autograd.grad(forward(xs).sum(), xs)
-            total += (grad * k.reshape(shape)).sum(dim=0)
+            total += torch.tensordot(k, grad, dims=1)  # sum_k w_k grad_k in one product
         return total * diff
 
     def attribute(self, clip: Clip) -> tuple[torch.Tensor, torch.Tensor]:

@@ -355,6 +355,11 @@ class Recognizer(nn.Module):
         dev = xt.device.type
         autocasting = torch.is_autocast_enabled(dev)
         spliced = isinstance(xt, SplicedFrames)
+        if (
+            isinstance(zx, SplicedFrames) and not torch.is_grad_enabled() and not autocasting
+            and zx.base.dtype == torch.float32
+        ):  # fmt: skip
+            return self._head_spliced(terms)
         mean_x = self._layout(xt.mean() if spliced else xt.mean(dim=1))  # (1/n) sum_i X~_i
         h = self.init_h(mean_x)  # eq. 5
         cstate = self.init_c(mean_x)
@@ -404,6 +409,53 @@ class Recognizer(nn.Module):
         logits = self.classifier(self.dropout(pooled))
         temporal = torch.stack(weights, dim=1)  # [B, T(step), T(frame)]
         return ModelOutput(logits, mask, temporal)
+
+    def _head_spliced(self, terms: FrameTerms) -> ModelOutput:
+        """:meth:`head_from_terms` for the ``P`` clips of :meth:`splice_terms` without
+        gradients (occlusion), the same numbers up to float rounding. The recurrence runs
+        channel-major (``[channels, P, h*w]``): the hidden gates of all clips are one matrix
+        product, and the gates ``i, f, o, g`` are contiguous blocks for the element-wise
+        updates. The attention mix is the intact clip's frames mixed for all ``P`` clips at
+        once plus each clip's change on its replaced frames."""
+        mask, xt, zx, phi_x = terms
+        p, n, c, hh, ww = xt.shape
+        hw, hid = hh * ww, self.hidden_channels
+        g4 = 4 * hid
+        start, size = zx.start, zx.part.shape[1]
+        mean_x = self._layout(xt.mean())
+        # [hid, P, h*w] states from eq. 5
+        h = self.init_h(mean_x).transpose(0, 1).reshape(hid, p, hw)
+        cstate = self.init_c(mean_x).transpose(0, 1).reshape(hid, p, hw)
+        base = zx.base.reshape(n, g4, hw).transpose(0, 1).contiguous()  # [4hid, T, h*w]
+        delta = (zx.part - zx.base[start : start + size]).reshape(p, size, g4 * hw)
+        bias = self.cell.bias.reshape(g4, 1, 1)
+        k = self.cell.kernel
+        weight = self.cell.conv_h.weight.reshape(g4, -1) if k == 1 else None
+        hidden_sum = torch.zeros_like(h)
+        weights = []
+        for _ in range(n):
+            # eq. 2-3 from H_{t-1}: the energy averages over the grid, here the last axis
+            w = self._weights(phi_x, h.transpose(0, 1)[..., None], n)  # [P, T]
+            weights.append(w)
+            x_gates = torch.matmul(w, base)  # [4hid, P, h*w]: every clip mixes the intact frames
+            change = torch.bmm(w[:, None, start : start + size], delta)[:, 0]  # [P, 4hid*h*w]
+            x_gates += change.reshape(p, g4, hw).transpose(0, 1)
+            if self.scale_by_n:
+                x_gates /= n
+            if weight is not None:
+                x_gates += (weight @ h.reshape(hid, p * hw)).reshape(g4, p, hw)
+            else:
+                h4 = h.reshape(hid, p, hh, ww).transpose(0, 1)
+                x_gates += self.cell.conv_h(h4).transpose(0, 1).reshape(g4, p, hw)
+            x_gates += bias
+            i, f, o, g = x_gates.chunk(4, dim=0)
+            cstate = torch.sigmoid(f) * cstate + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(cstate)
+            hidden_sum += h
+        h_bar = hidden_sum / n  # [hid, P, h*w]
+        pooled = h_bar.mean(dim=-1) if self.pool == "avg" else h_bar.amax(dim=-1)
+        logits = self.classifier(self.dropout(pooled.t()))
+        return ModelOutput(logits, mask, torch.stack(weights, dim=1))
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         """``x``: frames ``[B, T, 3, H, W]`` or cached features ``[B, T, C, h, w]``."""

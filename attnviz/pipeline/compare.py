@@ -867,6 +867,7 @@ def _sanity(model, data, names, options, sampling: _Sampling, *, count, seed, qu
     from tqdm.auto import tqdm
 
     from attnviz.explain import cascading_randomization, make_explainer, prepare_clip
+    from attnviz.explain.clip import Clip, head_probs
     from attnviz.metrics import rank_correlation
 
     def rho(a, b) -> float:
@@ -882,12 +883,20 @@ def _sanity(model, data, names, options, sampling: _Sampling, *, count, seed, qu
         clip_frames = np.stack(_first_clip(data.videos[key], sampling))
         clip = prepare_clip(model, clip_frames, baseline=sampling.baseline)
         trained = {m: make_explainer(m, model, **options)(clip) for m in names}
+        backbone_intact = True
         for stage, rmodel in cascading_randomization(model, seed=seed):
             if stage not in stages:
                 stages.append(stage)
-            rclip = prepare_clip(
-                rmodel, clip_frames, baseline=sampling.baseline, target=clip.target
-            )
+            backbone_intact = backbone_intact and not stage.startswith("backbone.")
+            if backbone_intact:
+                # the head's stages leave the backbone as trained: the clip's features (and its
+                # baseline's) are the trained model's; only the probabilities change
+                probs = head_probs(rmodel, clip.features[None])[0]
+                rclip = Clip(clip.features, clip.baseline, probs, clip.target)
+            else:
+                rclip = prepare_clip(
+                    rmodel, clip_frames, baseline=sampling.baseline, target=clip.target
+                )
             for m in names:
                 maps = make_explainer(m, rmodel, **options)(rclip)
                 acc.setdefault((m, stage), []).append(

@@ -142,3 +142,26 @@ def test_the_package_runs_every_method_without_captum():
         "assert 'captum' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"kernel": 1, "pool": "max", "scale_by_n": False}, {"temporal_attention": False}],
+)
+def test_spliced_clips_without_gradients_equal_the_whole_head(tiny_model, frames, options):
+    """Occlusion's spliced clips run a channel-major recurrence of their own: the same
+    logits and weights as the head on the clips written out in full."""
+    model = tiny_model(3, **options)
+    feats = prepare_clip(model, frames).features
+    gen = torch.Generator().manual_seed(0)
+    part_x = feats[None, 2:5] + torch.randn(3, 3, *feats.shape[1:], generator=gen)
+    with torch.no_grad():
+        full = model.frame_terms(feats[None])
+        spliced = model.splice_terms(full, model.frame_terms(part_x), 2)
+        got = model.head_from_terms(spliced)
+        whole = torch.cat([feats[None, :2].expand(3, -1, -1, -1, -1), part_x,
+                           feats[None, 5:].expand(3, -1, -1, -1, -1)], dim=1)  # fmt: skip
+        ref = model.head(whole)
+    torch.testing.assert_close(got.logits, ref.logits, rtol=0, atol=1e-5)
+    torch.testing.assert_close(got.temporal, ref.temporal, rtol=0, atol=1e-6)
+    torch.testing.assert_close(got.mask, ref.mask)
