@@ -118,6 +118,7 @@ def _outputs(model, cache: Path, videos, frames_size, batch: int = 16):
                     class_names=tuple(model.class_names),
                     video=items[s + j].key,
                     fps=c.fps,
+                    grid_offset=model.grid_offset,
                 )
             )
             durations.append(c.num_frames / c.fps)
@@ -135,7 +136,10 @@ def _localize(outs, params):
     return segs, boxes, tubes
 
 
-def _score(tgt, sgt, segs, boxes, tubes, sampled=None):
+def _score(tgt, sgt, segs, boxes, tubes, sampled=None, frames=None):
+    """mAPs; the sampled-frames table scores only the boxes on the sampled ``frames`` (a box
+    interpolated in between would be a false positive on a frame whose ground truth is left
+    out)."""
     from attnviz.evaluate.thumos import evaluate_thumos
     from attnviz.evaluate.ucf24 import frame_map, video_map
     from attnviz.types import FrameDetections, TemporalDetections
@@ -145,7 +149,14 @@ def _score(tgt, sgt, segs, boxes, tubes, sampled=None):
     return {
         "temporal": evaluate_thumos(tgt, td, protocol="thumos14", tiou=TIOU).mAP,
         "frame": frame_map(sgt, fd, protocol="act", iou=IOU).mAP,
-        "frame_sampled": frame_map(sampled or sgt, fd, protocol="act", iou=IOU).mAP,
+        "frame_sampled": frame_map(
+            sampled or sgt,
+            fd
+            if frames is None
+            else FrameDetections.from_boxes([b for b in boxes if b.frame in frames[b.video]]),
+            protocol="act",
+            iou=IOU,
+        ).mAP,
         "video": video_map(sgt, tubes, protocol="act", iou=IOU).mAP,
     }
 
@@ -271,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         segs, boxes, tubes = _localize(outs, params)
         if sampled is None:  # every model samples the same frames
             sampled = sampled_gt(sgt, {o.video: o.frame_indices for o in outs})
-        res = _score(tgt, sgt, segs, boxes, tubes, sampled)
+            frames_seen = {o.video: set(int(f) for f in o.frame_indices) for o in outs}
+        res = _score(tgt, sgt, segs, boxes, tubes, sampled, frames_seen)
         res["top1"], res["top5"] = acc.accuracy
         res["counts"] = (len(segs), len(boxes), len(tubes))
         results[name] = res
@@ -301,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
                 (f"Centred box of average GT size ({mean_w:.0f}x{mean_h:.0f})", centred),
             ):
                 nb, nt = _with_box(boxes, tubes, fn)
-                r = _score(tgt, sgt, [], nb, nt, sampled)
+                r = _score(tgt, sgt, [], nb, nt, sampled, frames_seen)
                 baseline_rows[bname] = {k: r[k] for k in ("frame", "frame_sampled", "video")}
             # the cached-feature path equals explain_video on the files
             diffs = []
