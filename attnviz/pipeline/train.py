@@ -262,7 +262,7 @@ def _finetune(recipe, model, train: VideoList, dist_info, quiet: bool) -> None:
     clips = VideoClipDataset(
         train,
         frames=bconf.frames,
-        input_size=model.input_size,
+        input_size=bconf.input_size or model.input_size,
         sampling="random",
         seed=bconf.seed,
     )
