@@ -759,6 +759,12 @@ class BackboneConfig:
             over frames; ``"avg"``: the mean over both (TSN's consensus). From random weights
             ``"max"`` can wait a long time for a position to take off (one seed in two did not
             within 10 epochs on the synthetic data).
+        min_top1, retries: a fine-tuning run whose last epoch's training top-1 stays below
+            ``min_top1`` did not take off (from random weights the MIL objective sometimes
+            never does: one seed in three on the synthetic data); it is started again, up to
+            ``retries`` times, from new random weights (seed ``init_seed + 1000 * attempt``) and
+            clip order (``seed + 1000 * attempt``). Deterministic: a rebuild makes the same
+            attempts. Default: no retry.
         input_size: the frames' side while fine-tuning (``None``: the model's ``input_size``).
             The trunk is fully convolutional, so it can be fine-tuned on smaller frames than
             the attention model later sees (a finer feature grid for the masks at a quarter of
@@ -769,6 +775,8 @@ class BackboneConfig:
     batch_size: int = 4
     frames: int = 8
     pool: str = "max"
+    min_top1: float = 0.0
+    retries: int = 0
     input_size: int | None = None
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -779,6 +787,11 @@ class BackboneConfig:
             raise AttnvizError("backbone epochs, batch_size and frames must be >= 1")
         if self.input_size is not None and self.input_size < 32:
             raise AttnvizError(f"backbone input_size must be >= 32, got {self.input_size}")
+        if not 0.0 <= self.min_top1 <= 1.0 or self.retries < 0:
+            raise AttnvizError(
+                f"backbone min_top1 must be in [0, 1] and retries >= 0, got {self.min_top1}, "
+                f"{self.retries}"
+            )
         if self.pool not in ("max", "avg_max", "avg"):
             raise AttnvizError(f"backbone pool must be max, avg_max or avg, got {self.pool!r}")
 

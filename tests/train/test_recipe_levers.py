@@ -96,3 +96,34 @@ def test_spatial_kernels_are_stored_and_rebuilt(tmp_path):
     )
     with pytest.raises(AttnvizError, match="spatial_kernels"):
         build_recognizer("resnet18", 3, random_init=True, spatial_kernels=(2, 1, 1))
+
+
+def test_backbone_fine_tuning_starts_again_when_it_does_not_take_off(tmp_path, monkeypatch):
+    """A run whose training top-1 stays below min_top1 is started again from new random
+    weights and another clip order; one that takes off is kept."""
+    import attnviz.engine as engine
+    from attnviz.io.splits import VideoItem, VideoList
+    from attnviz.pipeline import train as ptrain
+
+    calls = []
+
+    def fake_finetune(model, clips, out, conf, **kw):
+        calls.append((conf.seed, model.backbone[0].weight.detach().clone()))
+        (out / "backbone_log.csv").write_text(f"attempt {len(calls)}\n")
+        return {"history": [{"top1": 0.3 if len(calls) == 1 else 0.9}]}
+
+    monkeypatch.setattr(engine, "finetune_backbone", fake_finetune)
+    recipe = {
+        "backbone": {"epochs": 1, "seed": 5, "min_top1": 0.8, "retries": 2},
+        "model": {"backbone": "resnet18", "random_init": True, "init_seed": 3,
+                  "backbone_stage": 1, "input_size": 32},
+        "out": str(tmp_path),
+    }  # fmt: skip
+    videos = VideoList((VideoItem("a", tmp_path / "a.mp4", 0),), ("c0", "c1"), source="x")
+    model = ptrain._build_model(recipe["model"], videos.class_names)
+    ptrain._finetune(recipe, model, videos, engine.DistInfo(), quiet=True)
+    assert [c[0] for c in calls] == [5, 1005]
+    assert not torch.equal(calls[0][1], calls[1][1])  # new random weights
+    assert (tmp_path / "backbone_log_attempt1.csv").read_text() == "attempt 1\n"
+    assert (tmp_path / "backbone_log.csv").read_text() == "attempt 2\n"
+    assert (tmp_path / "backbone.pt").is_file()
