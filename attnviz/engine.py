@@ -47,13 +47,14 @@ __all__ = [
     "TrainConfig",
     "check_validation_split",
     "cleanup_distributed",
+    "epoch_lr",
     "evaluate_classifier",
     "fit",
     "setup_distributed",
     "train_one_epoch",
 ]
 
-LOSS_TERMS = ("loss", "ce", "tv", "contrast", "unimodal")
+LOSS_TERMS = ("loss", "ce", "tv", "contrast", "unimodal", "area")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,13 @@ class TrainConfig:
         epochs: passes over the training set.
         batch_size: videos per step and process.
         lr, weight_decay: Adam (paper: 1e-4, 1e-4).
+        lr_schedule: ``"constant"`` (default; the paper's) or ``"cosine"``: epoch ``e``
+            (0-based) of ``E`` runs at ``lr * (1 + cos(pi * e / E)) / 2``, so the last epochs
+            take small steps and the weights settle (the learning rate of an epoch depends on
+            the epoch alone: a resumed run continues the same schedule).
         lambda_tv, lambda_contrast, lambda_unimodal: eq. 6 weights (paper: 1e-5, 1e-4, 1).
+        lambda_area: weight of the mask-area term (:func:`attnviz.models.losses.area_loss`;
+            default 0, not in the paper).
         seed: shuffling and dropout seed.
         workers: DataLoader worker processes.
         device: ``cpu`` or ``cuda`` (under torchrun each rank uses ``cuda:LOCAL_RANK``).
@@ -83,9 +90,11 @@ class TrainConfig:
     batch_size: int = 8
     lr: float = 1e-4
     weight_decay: float = 1e-4
+    lr_schedule: str = "constant"
     lambda_tv: float = 1e-5
     lambda_contrast: float = 1e-4
     lambda_unimodal: float = 1.0
+    lambda_area: float = 0.0
     seed: int = 0
     workers: int = 0
     device: str = "cpu"
@@ -104,7 +113,17 @@ class TrainConfig:
             raise AttnvizError(f"batch size must be >= 1, got {self.batch_size}")
         if not self.lr > 0:
             raise AttnvizError(f"learning rate must be > 0, got {self.lr}")
-        for name in ("weight_decay", "lambda_tv", "lambda_contrast", "lambda_unimodal"):
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise AttnvizError(
+                f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}"
+            )
+        for name in (
+            "weight_decay",
+            "lambda_tv",
+            "lambda_contrast",
+            "lambda_unimodal",
+            "lambda_area",
+        ):
             if getattr(self, name) < 0:
                 raise AttnvizError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.save_every < 0:
@@ -453,6 +472,8 @@ def fit(
     for epoch in range(state.start_epoch, config.epochs):
         t0 = time.perf_counter()
         _start_epoch(epoch, sampler, train_set, config, dist_info)
+        for group in optimizer.param_groups:
+            group["lr"] = epoch_lr(config, epoch)
         row = train_one_epoch(
             module, wrapped, loader, optimizer, params, config, epoch, ks, dev, dist_info, quiet
         )
@@ -576,7 +597,15 @@ def _lambdas(config: TrainConfig) -> dict[str, float]:
         "lambda_tv": config.lambda_tv,
         "lambda_contrast": config.lambda_contrast,
         "lambda_unimodal": config.lambda_unimodal,
+        "lambda_area": config.lambda_area,
     }
+
+
+def epoch_lr(config: TrainConfig, epoch: int) -> float:
+    """The learning rate of ``epoch`` (0-based) under ``config.lr_schedule``."""
+    if config.lr_schedule == "cosine":
+        return config.lr * 0.5 * (1.0 + math.cos(math.pi * epoch / config.epochs))
+    return config.lr
 
 
 def train_one_epoch(
@@ -724,11 +753,31 @@ class BackboneConfig:
     Attributes:
         epochs, batch_size (videos), lr, weight_decay, seed: as in :class:`TrainConfig`.
         frames: frames per video and step.
+        pool: how a video's class score comes from the 1x1 classifier's map: ``"max"``
+            (default) over its frames and positions; ``"avg_max"``: the mean over positions
+            (global average pooling, whose gradient reaches every position), then the maximum
+            over frames; ``"avg"``: the mean over both (TSN's consensus). From random weights
+            ``"max"`` can wait a long time for a position to take off (one seed in two did not
+            within 10 epochs on the synthetic data).
+        min_top1, retries: a fine-tuning run whose last epoch's training top-1 stays below
+            ``min_top1`` did not take off (from random weights the MIL objective sometimes
+            never does: one seed in three on the synthetic data); it is started again, up to
+            ``retries`` times, from new random weights (seed ``init_seed + 1000 * attempt``) and
+            clip order (``seed + 1000 * attempt``). Deterministic: a rebuild makes the same
+            attempts. Default: no retry.
+        input_size: the frames' side while fine-tuning (``None``: the model's ``input_size``).
+            The trunk is fully convolutional, so it can be fine-tuned on smaller frames than
+            the attention model later sees (a finer feature grid for the masks at a quarter of
+            the fine-tuning cost).
     """
 
     epochs: int = 4
     batch_size: int = 4
     frames: int = 8
+    pool: str = "max"
+    min_top1: float = 0.0
+    retries: int = 0
+    input_size: int | None = None
     lr: float = 1e-3
     weight_decay: float = 1e-4
     seed: int = 0
@@ -736,18 +785,32 @@ class BackboneConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.frames < 1:
             raise AttnvizError("backbone epochs, batch_size and frames must be >= 1")
+        if self.input_size is not None and self.input_size < 32:
+            raise AttnvizError(f"backbone input_size must be >= 32, got {self.input_size}")
+        if not 0.0 <= self.min_top1 <= 1.0 or self.retries < 0:
+            raise AttnvizError(
+                f"backbone min_top1 must be in [0, 1] and retries >= 0, got {self.min_top1}, "
+                f"{self.retries}"
+            )
+        if self.pool not in ("max", "avg_max", "avg"):
+            raise AttnvizError(f"backbone pool must be max, avg_max or avg, got {self.pool!r}")
 
 
 class _MilHead(nn.Module):
-    def __init__(self, trunk: nn.Module, channels: int, classes: int) -> None:
+    def __init__(self, trunk: nn.Module, channels: int, classes: int, pool: str = "max") -> None:
         super().__init__()
         self.trunk = trunk
         self.cls = nn.Conv2d(channels, classes, 1)
+        self.pool = pool
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
         b, k = clips.shape[:2]
         maps = self.cls(self.trunk(clips.flatten(0, 1)))  # [B*k, K, h, w]
-        return maps.unflatten(0, (b, k)).amax(dim=(1, 3, 4))
+        maps = maps.unflatten(0, (b, k))  # [B, k, K, h, w]
+        if self.pool == "max":
+            return maps.amax(dim=(1, 3, 4))
+        frames = maps.mean(dim=(3, 4))  # [B, k, K]
+        return frames.amax(dim=1) if self.pool == "avg_max" else frames.mean(dim=1)
 
 
 def finetune_backbone(
@@ -776,7 +839,9 @@ def finetune_backbone(
         raise AttnvizError("the model has no backbone to fine-tune")
     dev = _device(TrainConfig(device=device), dist_info)
     out = Path(out_dir)
-    net = _MilHead(model.backbone, model.feature_channels, model.num_classes).to(dev)
+    net = _MilHead(model.backbone, model.feature_channels, model.num_classes, pool=config.pool).to(
+        dev
+    )
     for p in net.parameters():
         p.requires_grad_(True)
     torch.manual_seed(config.seed)

@@ -92,6 +92,11 @@ class AttentionOutput:
         fps (float): the source video's frame rate.
         window_starts (ndarray[W] int or None): index (into the T sampled frames) of the first
             frame of each window when ``temporal`` is ``[W, n, n]``.
+        grid_offset (tuple[float, float]): where the centres of the mask's cells lie, ``(dy,
+            dx)`` in cells, relative to the bilinear convention (``align_corners=False``: cell
+            ``i`` of ``h`` centred on pixel ``(i + 0.5) * H / h - 0.5``). A torchvision ResNet
+            cut after a stage of stride ``S`` centres cell ``i`` on input pixel ``S * i``:
+            offset ``0.5 / S - 0.5`` (-0.4375 at stride 8). Default ``(0, 0)``.
     """
 
     frame_indices: np.ndarray
@@ -105,9 +110,12 @@ class AttentionOutput:
     video: str = ""
     fps: float = 0.0
     window_starts: np.ndarray | None = None
+    grid_offset: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
         t = len(self.frame_indices)
+        if len(self.grid_offset) != 2 or not all(-1.0 < float(v) < 1.0 for v in self.grid_offset):
+            raise ValueError(f"grid_offset must be (dy, dx) in (-1, 1), got {self.grid_offset}")
         if len(self.timestamps) != t:
             raise ValueError(f"timestamps has {len(self.timestamps)} entries, expected T={t}")
         if self.mask.ndim != 3 or self.mask.shape[0] != t:

@@ -118,6 +118,7 @@ def _outputs(model, cache: Path, videos, frames_size, batch: int = 16):
                     class_names=tuple(model.class_names),
                     video=items[s + j].key,
                     fps=c.fps,
+                    grid_offset=model.grid_offset,
                 )
             )
             durations.append(c.num_frames / c.fps)
@@ -135,7 +136,10 @@ def _localize(outs, params):
     return segs, boxes, tubes
 
 
-def _score(tgt, sgt, segs, boxes, tubes, sampled=None):
+def _score(tgt, sgt, segs, boxes, tubes, sampled=None, frames=None):
+    """mAPs; the sampled-frames table scores only the boxes on the sampled ``frames`` (a box
+    interpolated in between would be a false positive on a frame whose ground truth is left
+    out)."""
     from attnviz.evaluate.thumos import evaluate_thumos
     from attnviz.evaluate.ucf24 import frame_map, video_map
     from attnviz.types import FrameDetections, TemporalDetections
@@ -145,7 +149,14 @@ def _score(tgt, sgt, segs, boxes, tubes, sampled=None):
     return {
         "temporal": evaluate_thumos(tgt, td, protocol="thumos14", tiou=TIOU).mAP,
         "frame": frame_map(sgt, fd, protocol="act", iou=IOU).mAP,
-        "frame_sampled": frame_map(sampled or sgt, fd, protocol="act", iou=IOU).mAP,
+        "frame_sampled": frame_map(
+            sampled or sgt,
+            fd
+            if frames is None
+            else FrameDetections.from_boxes([b for b in boxes if b.frame in frames[b.video]]),
+            protocol="act",
+            iou=IOU,
+        ).mAP,
         "video": video_map(sgt, tubes, protocol="act", iou=IOU).mAP,
     }
 
@@ -165,6 +176,71 @@ def _with_box(boxes, tubes, box_of):
         arr[:, 1:] = box_of(t.video)
         nt.append(Tube(t.video, t.label, t.score, arr))
     return nb, nt
+
+
+class TestSet:
+    """The unseen-seed synthetic test set and its ground truth (generated once under ``work``)."""
+
+    def __init__(self, work: Path, seed: int, videos: int, quiet: bool = True) -> None:
+        from attnviz.data.synthetic import generate_dataset
+        from attnviz.io.spatial_gt import read_spatial_gt
+        from attnviz.io.splits import read_csv_list
+        from attnviz.io.thumos import read_thumos_gt
+
+        self.work, self.seed = Path(work), int(seed)
+        self.dir = self.work / f"test_seed{seed}"
+        generate_dataset(self.dir, videos=videos, seed=seed, splits="test=1", quiet=quiet)
+        self.videos = read_csv_list(self.dir / "test.csv", root=self.dir / "videos")
+        self.tgt = read_thumos_gt(
+            self.dir / "annotations", subset="test", classes=self.dir / "classes.txt"
+        )
+        self.sgt = read_spatial_gt(self.dir / "gt_tubes.json")
+        self.sampled = None  # ground truth of the sampled frames (the same for every model)
+        self.frames_seen: dict[str, set[int]] = {}
+
+
+def score_checkpoint(path: Path, ts: TestSet, params, quiet: bool = True):
+    """Run the checkpoint at ``path`` on the test set (backbone features cached under
+    ``ts.work``) and score it: ``(results, outputs, durations, model, frames)``; ``results``
+    holds ``top1``, ``top5``, ``temporal`` (tIoU 0.1-0.5), ``frame`` (every annotated frame),
+    ``frame_sampled``, ``video`` (IoU 0.05-0.5) and ``counts``."""
+    from attnviz.evaluate.classify import classify_accuracy
+    from attnviz.io.features import state_checksum
+    from attnviz.models import load_checkpoint
+    from attnviz.pipeline.features import extract_features
+    from attnviz.pipeline.scoring import sampled_gt
+
+    model, info = load_checkpoint(path)
+    frames = int((info["extra"].get("meta") or {}).get("frames", 25))
+    checksum = state_checksum(model.backbone.state_dict())[:16]
+    cache = ts.work / "test_features" / f"{checksum}_{model.input_size}px"
+    desc = {
+        "backbone": info["config"]["backbone"],
+        "stage": info["config"]["backbone_stage"],
+        "input_size": model.input_size,
+    }
+    extract_features(
+        ts.videos,
+        cache,
+        trunk=model.backbone,
+        desc=desc,
+        frames=frames,
+        dtype="float32",
+        quiet=quiet,
+        rank=0,
+        world_size=1,
+    )
+    outs, durations = _outputs(model, cache, ts.videos, None)
+    scores = np.stack([o.scores for o in outs])
+    acc = classify_accuracy(scores, np.asarray(ts.videos.labels), (1, 5))
+    segs, boxes, tubes = _localize(outs, params)
+    if ts.sampled is None:  # every model samples the same frames
+        ts.sampled = sampled_gt(ts.sgt, {o.video: o.frame_indices for o in outs})
+        ts.frames_seen = {o.video: set(int(f) for f in o.frame_indices) for o in outs}
+    res = _score(ts.tgt, ts.sgt, segs, boxes, tubes, ts.sampled, ts.frames_seen)
+    res["top1"], res["top5"] = acc.accuracy
+    res["counts"] = (len(segs), len(boxes), len(tubes))
+    return res, outs, durations, model, frames
 
 
 def _pct(v) -> str:
@@ -194,18 +270,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from attnviz.data.synthetic import generate_dataset
-    from attnviz.evaluate.classify import classify_accuracy
     from attnviz.io.atomic import atomic_write_text
-    from attnviz.io.features import state_checksum
     from attnviz.io.spatial_gt import read_spatial_gt
-    from attnviz.io.splits import read_csv_list
-    from attnviz.io.thumos import read_thumos_gt
     from attnviz.localize import LocalizeParams
-    from attnviz.models import load_checkpoint
     from attnviz.pipeline.explain import default_checkpoint, explain_video
-    from attnviz.pipeline.features import extract_features
-    from attnviz.pipeline.scoring import sampled_gt
     from attnviz.pipeline.train import load_recipe
 
     t_start = time.perf_counter()
@@ -215,10 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --test-seed {args.test_seed} is the training seed", file=sys.stderr)
         return 2
     work = Path(args.work or Path(recipe["out"]).parent)
-    test_dir = work / f"test_seed{args.test_seed}"
-    generate_dataset(
-        test_dir, videos=args.test_videos, seed=args.test_seed, splits="test=1", quiet=args.quiet
-    )
+    ts = TestSet(work, args.test_seed, args.test_videos, quiet=args.quiet)
     model_path = Path(args.model) if args.model else default_checkpoint()
     models = {"Ours (learned attention)": model_path}
     if args.ablations == "train":
@@ -226,9 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.ablations != "skip":
         models.update({n: Path(args.ablations) / f"{_slug(n)}.pt" for n in ABLATIONS})
 
-    test = read_csv_list(test_dir / "test.csv", root=test_dir / "videos")
-    tgt = read_thumos_gt(test_dir / "annotations", subset="test", classes=test_dir / "classes.txt")
-    sgt = read_spatial_gt(test_dir / "gt_tubes.json")
+    test, tgt, sgt = ts.videos, ts.tgt, ts.sgt
     train_gt = read_spatial_gt(Path(recipe["synthetic"]["out"]) / "gt_tubes.json")
     wh = np.concatenate(
         [
@@ -241,44 +304,17 @@ def main(argv: list[str] | None = None) -> int:
     params = LocalizeParams(mask_norm=args.mask_norm)
 
     results: dict[str, dict] = {}
-    sampled = None
     baseline_rows: dict[str, dict] = {}
     check_note = ""
     for name, path in models.items():
-        model, info = load_checkpoint(path)
-        frames = int((info["extra"].get("meta") or {}).get("frames", 25))
-        checksum = state_checksum(model.backbone.state_dict())
-        cache = work / "test_features" / checksum[:16]
-        desc = {
-            "backbone": info["config"]["backbone"],
-            "stage": info["config"]["backbone_stage"],
-            "input_size": model.input_size,
-        }
-        extract_features(
-            test,
-            cache,
-            trunk=model.backbone,
-            desc=desc,
-            frames=frames,
-            dtype="float32",
-            quiet=args.quiet,
-            rank=0,
-            world_size=1,
-        )
-        outs, durations = _outputs(model, cache, test, None)
-        scores = np.stack([o.scores for o in outs])
-        acc = classify_accuracy(scores, np.asarray(test.labels), (1, 5))
-        segs, boxes, tubes = _localize(outs, params)
-        if sampled is None:  # every model samples the same frames
-            sampled = sampled_gt(sgt, {o.video: o.frame_indices for o in outs})
-        res = _score(tgt, sgt, segs, boxes, tubes, sampled)
-        res["top1"], res["top5"] = acc.accuracy
-        res["counts"] = (len(segs), len(boxes), len(tubes))
+        res, outs, durations, model, frames = score_checkpoint(path, ts, params, args.quiet)
         results[name] = res
+        sampled, frames_seen = ts.sampled, ts.frames_seen
         if path == model_path:
             # baselines from this model's outputs
             from attnviz.types import Segment
 
+            _, boxes, tubes = _localize(outs, params)
             uni = [
                 Segment(o.video, 0.0, d, o.top_class, float(o.scores[o.top_class]))
                 for o, d in zip(outs, durations, strict=True)
@@ -301,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
                 (f"Centred box of average GT size ({mean_w:.0f}x{mean_h:.0f})", centred),
             ):
                 nb, nt = _with_box(boxes, tubes, fn)
-                r = _score(tgt, sgt, [], nb, nt, sampled)
+                r = _score(tgt, sgt, [], nb, nt, sampled, frames_seen)
                 baseline_rows[bname] = {k: r[k] for k in ("frame", "frame_sampled", "video")}
             # the cached-feature path equals explain_video on the files
             diffs = []

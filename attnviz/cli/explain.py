@@ -212,6 +212,12 @@ def localize_cmd(
     box_score: str = typer.Option(
         "prob_x_mean_mask", "--box-score", help="prob_x_mean_mask, prob or mean_mask."
     ),
+    frame_boxes: str = typer.Option(
+        "interpolated",
+        "--frame-boxes",
+        help="interpolated (also every frame between two sampled frames with a box) or "
+        "sampled (the sampled frames only; the paper's).",
+    ),
     importance: str = typer.Option(
         None,
         "--importance",
@@ -237,7 +243,7 @@ def localize_cmd(
     params = localize_params(
         threshold=threshold, mask_norm=mask_norm, largest_component=largest_component,
         box_score=box_score, importance=importance or "mean", importance_norm=importance_norm,
-        segment_score=segment_score, class_index=class_index,
+        segment_score=segment_score, class_index=class_index, frame_boxes=frame_boxes,
     )  # fmt: skip
     with _claim(out, "localize", maps, overwrite):
         summary = localize_maps(maps, out, params=params, importance=importance)

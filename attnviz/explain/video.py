@@ -138,6 +138,13 @@ class _Runner:
         if self.timings is not None:
             self.timings[key] = self.timings.get(key, 0.0) + time.perf_counter() - t0
 
+    def _offset(self, explainer) -> tuple[float, float]:
+        # maps of the features lie on the backbone's cells; pixel maps are sum-pooled onto
+        # blocks of ``stride`` pixels, centred as bilinear upsampling assumes
+        if getattr(explainer, "space", "features") == "pixels":
+            return (0.0, 0.0)
+        return tuple(getattr(self.model, "grid_offset", (0.0, 0.0)))
+
     def outputs(
         self, *, indices, timestamps, size, name, fps, windowed
     ) -> dict[str, AttentionOutput]:
@@ -158,6 +165,7 @@ class _Runner:
                 video=name,
                 fps=float(fps),
                 window_starts=np.asarray(self.starts, dtype=np.int64) if windowed else None,
+                grid_offset=self._offset(self.explainers[m]),
             )
         return out
 

@@ -28,6 +28,7 @@ def save_attention(path: str | os.PathLike[str], out: AttentionOutput) -> Path:
         "class_names": [str(c) for c in out.class_names],
         "video": str(out.video),
         "fps": float(out.fps),
+        "grid_offset": [float(v) for v in out.grid_offset],
     }
     arrays = {k: np.asarray(getattr(out, k)) for k in _ARRAYS}
     if out.window_starts is not None:
@@ -43,7 +44,8 @@ def load_attention(path: str | os.PathLike[str]) -> AttentionOutput:
     same layout: arrays ``frame_indices [T]`` (1-based, non-decreasing), ``timestamps [T]``
     (seconds), ``mask [T, h, w]``, ``temporal`` (``[T, T]``, or ``[W, n, n]`` with
     ``window_starts [W]``), ``frame_importance [T]``, ``scores [K]`` and a JSON string ``meta``
-    with ``frame_size`` ``[H, W]`` and ``class_names``; optional ``video`` and ``fps``).
+    with ``frame_size`` ``[H, W]`` and ``class_names``; optional ``video``, ``fps`` and
+    ``grid_offset`` ``[dy, dx]``, default ``[0, 0]``: see :class:`~attnviz.types.AttentionOutput`).
     No pickles are loaded.
 
     Raises:
@@ -73,6 +75,7 @@ def load_attention(path: str | os.PathLike[str]) -> AttentionOutput:
         names = tuple(str(x) for x in meta["class_names"])
         video = str(meta.get("video", ""))
         fps = float(meta.get("fps", 0.0))
+        offset = tuple(float(v) for v in meta.get("grid_offset", (0.0, 0.0)))
     except (KeyError, TypeError, ValueError, json.JSONDecodeError):
         raise InputError(
             f'{p}: field "meta" must be JSON with frame_size [H, W] and class_names'
@@ -105,6 +108,7 @@ def load_attention(path: str | os.PathLike[str]) -> AttentionOutput:
             video=video,
             fps=fps,
             window_starts=starts,
+            grid_offset=offset,
         )
     except ValueError as exc:
         raise InputError(f"{p}: inconsistent arrays ({exc})") from None

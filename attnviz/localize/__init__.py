@@ -81,17 +81,44 @@ def boxes_from_attention(
 ) -> list[Box]:
     """One box per sampled frame whose mask has pixels above threshold, labelled with the
     localized class (1-based source frame numbers, pixels of the source frame; see
-    :func:`mask_to_box` for the rules)."""
+    :func:`mask_to_box` for the rules), and with ``params.frame_boxes="interpolated"`` (the
+    default) one on every source frame between two consecutive sampled frames that both have a
+    box: corners and score interpolated linearly between the two. Sorted by frame."""
     k, prob = _class(out, params)
     rng = (float(np.min(out.mask)), float(np.max(out.mask))) if out.num_frames else None
-    boxes = []
+    boxes: list[Box] = []
+    prev: Box | None = None
     for t in range(out.num_frames):
-        res = mask_to_box(out.mask[t], out.frame_size, params, clip_range=rng, prob=prob)
+        res = mask_to_box(
+            out.mask[t], out.frame_size, params, clip_range=rng, prob=prob, offset=out.grid_offset
+        )
         if res is None:
+            prev = None
             continue
         (x1, y1, x2, y2), score = res
-        boxes.append(Box(out.video, int(out.frame_indices[t]), k, score, x1, y1, x2, y2))
+        box = Box(out.video, int(out.frame_indices[t]), k, score, x1, y1, x2, y2)
+        if params.frame_boxes == "interpolated" and prev is not None:
+            if box.frame == prev.frame:
+                continue  # short videos repeat frames: one box each
+            boxes += _between(prev, box)
+        boxes.append(box)
+        prev = box
     return boxes
+
+
+def _between(a: Box, b: Box) -> list[Box]:
+    """Boxes of the frames strictly between ``a.frame`` and ``b.frame``, corners and score
+    interpolated linearly."""
+    n = b.frame - a.frame
+    if n <= 1:
+        return []
+    f = np.arange(1, n, dtype=np.float64) / n
+    va = np.array([a.score, a.x1, a.y1, a.x2, a.y2])
+    vb = np.array([b.score, b.x1, b.y1, b.x2, b.y2])
+    v = va[None, :] + f[:, None] * (vb - va)[None, :]
+    return [
+        Box(a.video, a.frame + i + 1, a.label, *(float(x) for x in row)) for i, row in enumerate(v)
+    ]
 
 
 def _segments(out: AttentionOutput, params: LocalizeParams, prob: float = 1.0):

@@ -3,7 +3,9 @@
 The rules (parameters in :class:`~attnviz.localize.LocalizeParams`):
 
 1. upsample the mask ``[h, w]`` to the source frame ``(H, W)`` bilinearly, pixel centres
-   aligned (as OpenCV's ``INTER_LINEAR`` and torch's ``align_corners=False``);
+   aligned (as OpenCV's ``INTER_LINEAR`` and torch's ``align_corners=False``), each cell placed
+   where the network centres it (``AttentionOutput.grid_offset``: a ResNet's cell ``i`` sits
+   on input pixel ``stride * i``, not on the middle of its ``stride``-pixel block);
 2. optionally normalise: min-max per frame, or min-max over the whole clip's masks;
 3. threshold: pixels strictly above the threshold (paper: 0.5) are *on*; a frame with no
    pixel on gets no box;
@@ -24,9 +26,14 @@ from attnviz.localize.params import LocalizeParams
 __all__ = ["mask_to_box", "upsample_mask"]
 
 
-def upsample_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def upsample_mask(
+    mask: np.ndarray, size: tuple[int, int], offset: tuple[float, float] = (0.0, 0.0)
+) -> np.ndarray:
     """Bilinear upsampling of ``mask [h, w]`` to ``size = (H, W)`` with pixel centres aligned
-    (``align_corners=False``, as OpenCV's ``INTER_LINEAR`` and torch's default).
+    (``align_corners=False``, as OpenCV's ``INTER_LINEAR`` and torch's default), cell ``i``
+    centred on pixel ``(i + 0.5 + offset) * H / h - 0.5`` (``offset = (dy, dx)`` in cells,
+    :attr:`attnviz.types.AttentionOutput.grid_offset`; beyond the outer cells' centres the
+    edge value is kept).
 
     Returns:
         ndarray[H, W] float32.
@@ -35,15 +42,15 @@ def upsample_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = m.shape
     big_h, big_w = size
 
-    def axis(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        x = (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5
+    def axis(n_in: int, n_out: int, off: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x = (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5 - off
         x = np.clip(x, 0, n_in - 1)
         lo = np.floor(x).astype(np.int64)
         hi = np.minimum(lo + 1, n_in - 1)
         return lo, hi, (x - lo).astype(np.float32)
 
-    y0, y1, fy = axis(h, big_h)
-    x0, x1, fx = axis(w, big_w)
+    y0, y1, fy = axis(h, big_h, float(offset[0]))
+    x0, x1, fx = axis(w, big_w, float(offset[1]))
     rows = m[y0] * (1 - fy)[:, None] + m[y1] * fy[:, None]  # [H, w]
     return rows[:, x0] * (1 - fx)[None, :] + rows[:, x1] * fx[None, :]
 
@@ -59,6 +66,7 @@ def mask_to_box(
     *,
     clip_range: tuple[float, float] | None = None,
     prob: float = 1.0,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[tuple[float, float, float, float], float] | None:
     """The box of one frame's mask.
 
@@ -68,6 +76,7 @@ def mask_to_box(
         params: threshold, normalisation, largest component, score rule.
         clip_range: ``(min, max)`` of the clip's masks for ``mask_norm="clip"``.
         prob: the class probability used by the score rule.
+        offset: the grid's cell centres, ``(dy, dx)`` in cells (:func:`upsample_mask`).
 
     Returns:
         ``((x1, y1, x2, y2), score)`` in pixels (the tightest box around the pixels above
@@ -75,7 +84,7 @@ def mask_to_box(
     """
     if np.ndim(mask) != 2:
         raise ValueError(f"mask must be [h, w], got shape {np.shape(mask)}")
-    up = upsample_mask(mask, frame_size)
+    up = upsample_mask(mask, frame_size, offset)
     if params.mask_norm == "frame":
         up = _normalise(up, float(up.min()), float(up.max()))
     elif params.mask_norm == "clip":

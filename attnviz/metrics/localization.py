@@ -86,6 +86,7 @@ def pointing_game(
     boxes: Sequence[np.ndarray | None],
     *,
     tolerance: float = 0.0,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> np.ndarray:
     """The pointing game (Zhang et al., 2016) per frame: is the map's maximum inside a
     ground-truth box?
@@ -96,6 +97,7 @@ def pointing_game(
         boxes: ``T`` entries, each ``ndarray[k, 4]`` (``x1, y1, x2, y2`` pixels) or ``None`` /
             empty for a frame without ground truth.
         tolerance: pixels the boxes are grown by on every side (the original game used 15).
+        offset: the mask grid's cell centres (``AttentionOutput.grid_offset``).
 
     Returns:
         ndarray[T] float64: 1.0 hit, 0.0 miss, ``nan`` for frames without a box. The point is
@@ -108,7 +110,7 @@ def pointing_game(
         b = _boxes(boxes[t])
         if not len(b):
             continue
-        x, y = _peak(upsample_mask(m[t], frame_size))
+        x, y = _peak(upsample_mask(m[t], frame_size, offset))
         inside = (
             (x >= b[:, 0] - tolerance)
             & (x <= b[:, 2] + tolerance)
@@ -120,12 +122,12 @@ def pointing_game(
 
 
 def _frame_masses(
-    m: np.ndarray, frame_size: tuple[int, int], boxes: Sequence
+    m: np.ndarray, frame_size: tuple[int, int], boxes: Sequence, offset=(0.0, 0.0)
 ) -> tuple[np.ndarray, np.ndarray]:
     inside = np.zeros(len(m))
     total = np.zeros(len(m))
     for t in range(len(m)):
-        up = np.clip(upsample_mask(m[t], frame_size).astype(np.float64), 0.0, None)
+        up = np.clip(upsample_mask(m[t], frame_size, offset).astype(np.float64), 0.0, None)
         total[t] = up.sum()
         b = _boxes(boxes[t])
         if len(b):
@@ -134,7 +136,11 @@ def _frame_masses(
 
 
 def energy_in_boxes(
-    mask: np.ndarray, frame_size: tuple[int, int], boxes: Sequence[np.ndarray | None]
+    mask: np.ndarray,
+    frame_size: tuple[int, int],
+    boxes: Sequence[np.ndarray | None],
+    *,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> np.ndarray:
     """Fraction of each frame's map mass inside its ground-truth boxes (the energy-based
     pointing game of Score-CAM).
@@ -146,14 +152,18 @@ def energy_in_boxes(
         has no mass at all.
     """
     m = _check_mask(mask, boxes)
-    inside, total = _frame_masses(m, frame_size, boxes)
+    inside, total = _frame_masses(m, frame_size, boxes, offset)
     has_box = np.array([len(_boxes(b)) > 0 for b in boxes], dtype=bool)
     out = np.where(total > 0, inside / np.where(total > 0, total, 1.0), 0.0)
     return np.where(has_box, out, np.nan)
 
 
 def energy_in_tube(
-    mask: np.ndarray, frame_size: tuple[int, int], boxes: Sequence[np.ndarray | None]
+    mask: np.ndarray,
+    frame_size: tuple[int, int],
+    boxes: Sequence[np.ndarray | None],
+    *,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> float:
     """Fraction of the whole clip's map mass that lies inside the ground-truth tube: the mass
     inside each frame's boxes, summed over frames, over the mass of every frame (frames without
@@ -163,7 +173,7 @@ def energy_in_tube(
         float in [0, 1] (0 when the maps have no mass at all).
     """
     m = _check_mask(mask, boxes)
-    inside, total = _frame_masses(m, frame_size, boxes)
+    inside, total = _frame_masses(m, frame_size, boxes, offset)
     tot = float(total.sum())
     return float(inside.sum() / tot) if tot > 0 else 0.0
 

@@ -23,22 +23,31 @@ class SpatialAttention(nn.Module):
     conv3x3 512->1, sigmoid (all stride 1, padding 1).
 
     ``forward(x [N, C, h, w]) -> mask [N, 1, h, w]`` in [0, 1]; eq. 1 is ``x * mask``. The widths
-    (1024, 512) are the paper's; ``widths`` changes them for small models. The two convolutions
+    (1024, 512) are the paper's; ``widths`` changes them for small models. ``kernels`` (paper:
+    3, 3, 3; odd, "same" padding) sets each convolution's size: three 3x3 layers let the mask of
+    a cell depend on features up to 3 cells away, which widens it around the actor by as much;
+    1x1 layers make the mask a function of each cell's features alone. The two convolutions
     followed by batch normalisation have no bias of their own: batch normalisation subtracts
     the per-channel mean, so such a bias would cancel and never receive a gradient.
     """
 
-    def __init__(self, in_channels: int, widths: tuple[int, int] = (1024, 512)) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        widths: tuple[int, int] = (1024, 512),
+        kernels: tuple[int, int, int] = (3, 3, 3),
+    ) -> None:
         super().__init__()
         w1, w2 = widths
+        k1, k2, k3 = (int(k) for k in kernels)
         self.body = nn.Sequential(
-            nn.Conv2d(in_channels, w1, 3, 1, 1, bias=False),
+            nn.Conv2d(in_channels, w1, k1, 1, k1 // 2, bias=False),
             nn.BatchNorm2d(w1),
             nn.ReLU(inplace=True),
-            nn.Conv2d(w1, w2, 3, 1, 1, bias=False),
+            nn.Conv2d(w1, w2, k2, 1, k2 // 2, bias=False),
             nn.BatchNorm2d(w2),
             nn.ReLU(inplace=True),
-            nn.Conv2d(w2, 1, 3, 1, 1),
+            nn.Conv2d(w2, 1, k3, 1, k3 // 2),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

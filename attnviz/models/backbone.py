@@ -25,6 +25,7 @@ __all__ = [
     "IMAGENET_STD",
     "build_backbone",
     "feature_channels",
+    "feature_grid_offset",
     "imagenet_weights_candidates",
     "imagenet_weights_path",
 ]
@@ -58,6 +59,23 @@ def feature_channels(name: str, stage: int = 4) -> int:
     _check_name(name)
     _check_stage(stage)
     return BACKBONES[name][2][stage - 1]
+
+
+def feature_grid_offset(stage: int = 4) -> float:
+    """Where a torchvision ResNet cut after ``layer{stage}`` centres its feature cells, in cells,
+    relative to the bilinear convention (cell ``i`` on input pixel ``(i + 0.5) * S - 0.5`` for
+    stride ``S = 2 ** (stage + 1)``).
+
+    The stem (7x7 stride 2, padding 3; 3x3 max-pool stride 2, padding 1) and every stride-2
+    3x3 convolution with padding 1 (or 1x1 without) keep output ``j`` centred on input
+    ``2 j``, so cell ``i`` is centred on input pixel ``S * i``: ``0.5 / S - 0.5`` cells
+    (-0.4375 after ``layer2``, -0.484375 after ``layer4``). The masks' boxes are placed with it
+    (:attr:`attnviz.types.AttentionOutput.grid_offset`); without it every box lies
+    ``S / 2 - 0.5`` input pixels right of and below where the network looked.
+    """
+    _check_stage(stage)
+    stride = 2 ** (int(stage) + 1)
+    return 0.5 / stride - 0.5
 
 
 def imagenet_weights_candidates(name: str) -> list[Path]:

@@ -14,7 +14,14 @@ import torch.nn.functional as F
 
 from attnviz.errors import AttnvizError
 
-__all__ = ["LossTerms", "attention_loss", "contrast_loss", "tv_loss", "unimodal_loss"]
+__all__ = [
+    "LossTerms",
+    "area_loss",
+    "attention_loss",
+    "contrast_loss",
+    "tv_loss",
+    "unimodal_loss",
+]
 
 
 class LossTerms(NamedTuple):
@@ -25,6 +32,7 @@ class LossTerms(NamedTuple):
     tv: torch.Tensor
     contrast: torch.Tensor
     unimodal: torch.Tensor
+    area: torch.Tensor
 
 
 def tv_loss(mask: torch.Tensor) -> torch.Tensor:
@@ -41,6 +49,12 @@ def contrast_loss(mask: torch.Tensor) -> torch.Tensor:
     b = (mask > 0.5).to(mask.dtype).detach()
     per = -0.5 * mask * b + 0.5 * mask * (1.0 - b)
     return per.sum(dim=(-3, -2, -1)).mean()
+
+
+def area_loss(mask: torch.Tensor) -> torch.Tensor:
+    """Mask area, ``mask [B, T, h, w]`` -> mean over B of ``sum_i sum_jk M`` (not in the paper:
+    with ``H_bar`` max-pooled over the grid nothing else keeps the mask off the background)."""
+    return mask.sum(dim=(-3, -2, -1)).mean()
 
 
 def unimodal_loss(temporal: torch.Tensor) -> torch.Tensor:
@@ -60,6 +74,7 @@ def attention_loss(
     lambda_tv: float = 1e-5,
     lambda_contrast: float = 1e-4,
     lambda_unimodal: float = 1.0,
+    lambda_area: float = 0.0,
 ) -> LossTerms:
     """Eq. 6: ``CE + lambda_TV TV + lambda_contrast contrast + lambda_unimodal unimodal``.
 
@@ -68,6 +83,7 @@ def attention_loss(
         target (LongTensor[B]): class indices.
         lambda_tv, lambda_contrast, lambda_unimodal: weights (paper: 1e-5, 1e-4, 1; set one to
             0 for the Table 2 ablations).
+        lambda_area: weight of :func:`area_loss` (default 0: the paper's eq. 6).
 
     Returns:
         LossTerms with every term computed in float32 (also under bf16 autocast). Each
@@ -78,6 +94,7 @@ def attention_loss(
         ("lambda_tv", lambda_tv),
         ("lambda_contrast", lambda_contrast),
         ("lambda_unimodal", lambda_unimodal),
+        ("lambda_area", lambda_area),
     ):
         if not lam >= 0:
             raise AttnvizError(f"{name} must be >= 0, got {lam}")
@@ -97,5 +114,8 @@ def attention_loss(
     tv = tv_loss(mask)
     contrast = contrast_loss(mask)
     unimodal = unimodal_loss(temporal)
+    area = area_loss(mask)
     total = ce + lambda_tv * tv + lambda_contrast * contrast + lambda_unimodal * unimodal
-    return LossTerms(total, ce, tv, contrast, unimodal)
+    if lambda_area:
+        total = total + lambda_area * area
+    return LossTerms(total, ce, tv, contrast, unimodal, area)

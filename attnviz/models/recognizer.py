@@ -168,6 +168,7 @@ class Recognizer(nn.Module):
         hidden_channels: ConvLSTM hidden state channels (paper: 512).
         kernel: ConvLSTM kernel (paper: 3).
         spatial_widths: channels of the two hidden conv layers of Table 1 (paper: 1024, 512).
+        spatial_kernels: sizes of Table 1's three convolutions (paper: 3, 3, 3).
         spatial_attention: ``False`` replaces the mask by ones (Table 2 ablation).
         temporal_attention: ``False`` uses uniform weights ``1/n`` (Table 2 ablation).
         energy: ``"additive"`` (default) or ``"scalar"`` (literal eq. 2; degenerate, see
@@ -206,6 +207,7 @@ class Recognizer(nn.Module):
         hidden_channels: int = 512,
         kernel: int = 3,
         spatial_widths: tuple[int, int] = (1024, 512),
+        spatial_kernels: tuple[int, int, int] = (3, 3, 3),
         spatial_attention: bool = True,
         temporal_attention: bool = True,
         energy: str = "additive",
@@ -238,7 +240,9 @@ class Recognizer(nn.Module):
         self.channels_last = channels_last
         self.backbone = backbone
         self.spatial = (
-            SpatialAttention(feature_channels, spatial_widths) if spatial_attention else None
+            SpatialAttention(feature_channels, spatial_widths, spatial_kernels)
+            if spatial_attention
+            else None
         )
         energy_cls = AdditiveEnergy if energy == "additive" else ScalarEnergy
         self.energy = (
@@ -457,6 +461,16 @@ class Recognizer(nn.Module):
         logits = self.classifier(self.dropout(pooled.t()))
         return ModelOutput(logits, mask, torch.stack(weights, dim=1))
 
+    @property
+    def grid_offset(self) -> tuple[float, float]:
+        """``(dy, dx)``: where the mask's cells are centred, in cells, relative to the bilinear
+        convention (:func:`attnviz.models.backbone.feature_grid_offset`; the frames are resized
+        whole, so both axes share it)."""
+        from attnviz.models.backbone import feature_grid_offset
+
+        off = feature_grid_offset(int(self.config.get("backbone_stage", 4)))
+        return (off, off)
+
     def forward(self, x: torch.Tensor) -> ModelOutput:
         """``x``: frames ``[B, T, 3, H, W]`` or cached features ``[B, T, C, h, w]``."""
         if x.ndim != 5:
@@ -484,6 +498,7 @@ def build_recognizer(
     hidden_channels: int = 512,
     kernel: int = 3,
     spatial_widths: Sequence[int] = (1024, 512),
+    spatial_kernels: Sequence[int] = (3, 3, 3),
     spatial_attention: bool = True,
     temporal_attention: bool = True,
     energy: str = "additive",
@@ -512,6 +527,7 @@ def build_recognizer(
             are those of ``backbone`` at ``backbone_stage``. No weights are read.
         hidden_channels, kernel: ConvLSTM (paper: 512, 3).
         spatial_widths: Table 1's hidden widths (paper: 1024, 512).
+        spatial_kernels: Table 1's convolution sizes (paper: 3, 3, 3; odd).
         spatial_attention, temporal_attention: Table 2 ablation switches (the regulariser
             ablations are the loss weights of :func:`~attnviz.models.attention_loss`).
         energy: ``"additive"`` (default) or ``"scalar"`` (literal eq. 2, degenerate).
@@ -536,6 +552,8 @@ def build_recognizer(
         raise AttnvizError(f"ConvLSTM kernel must be odd and positive, got {kernel}")
     if len(spatial_widths) != 2 or min(spatial_widths) < 1:
         raise AttnvizError(f"spatial_widths must be two positive widths, got {spatial_widths!r}")
+    if len(spatial_kernels) != 3 or any(int(k) < 1 or int(k) % 2 == 0 for k in spatial_kernels):
+        raise AttnvizError(f"spatial_kernels must be three odd sizes, got {spatial_kernels!r}")
     if not 0.0 <= dropout < 1.0:
         raise AttnvizError(f"dropout must be in [0, 1), got {dropout}")
     channels = feature_channels(backbone, backbone_stage)  # checks the name and the stage
@@ -558,6 +576,8 @@ def build_recognizer(
     if (pool, bool(scale_by_n), float(forget_bias)) != ("avg", True, 0.0):
         # stored only when not the defaults, so older checkpoints and configs stay valid
         config.update(pool=pool, scale_by_n=bool(scale_by_n), forget_bias=float(forget_bias))
+    if tuple(int(k) for k in spatial_kernels) != (3, 3, 3):
+        config["spatial_kernels"] = [int(k) for k in spatial_kernels]
     if features_only:
         trunk = None
     else:
@@ -574,6 +594,7 @@ def build_recognizer(
         hidden_channels=hidden_channels,
         kernel=kernel,
         spatial_widths=(int(spatial_widths[0]), int(spatial_widths[1])),
+        spatial_kernels=tuple(int(k) for k in spatial_kernels),
         spatial_attention=spatial_attention,
         temporal_attention=temporal_attention,
         energy=energy,

@@ -748,9 +748,10 @@ def _pointing_energy(
     out: dict[str, list[float]] = {}
     has = [len(b) > 0 for b in boxes]
     if any(has):
-        out["pointing"] = list(pointing_game(o.mask, o.frame_size, boxes)[has])
-        out["energy_box"] = list(energy_in_boxes(o.mask, o.frame_size, boxes)[has])
-        out["energy_tube"] = [energy_in_tube(o.mask, o.frame_size, boxes)]
+        off = o.grid_offset
+        out["pointing"] = list(pointing_game(o.mask, o.frame_size, boxes, offset=off)[has])
+        out["energy_box"] = list(energy_in_boxes(o.mask, o.frame_size, boxes, offset=off)[has])
+        out["energy_tube"] = [energy_in_tube(o.mask, o.frame_size, boxes, offset=off)]
     if len(segs):
         out["pointing_temporal"] = [temporal_pointing_game(o.frame_importance, o.timestamps, segs)]
         out["energy_segment"] = [

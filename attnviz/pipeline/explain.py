@@ -279,6 +279,7 @@ def _explain_uniform(path: Path, runner: _Runner, n: int, rule, quiet, on_final,
         scores=probs,
         class_names=tuple(runner.model.class_names),
         video=path.stem,
+        grid_offset=runner.model.grid_offset,
         fps=info.fps,
     )
 
@@ -398,6 +399,7 @@ def _explain_windows(
         scores=(prob_sum / len(blocks)).astype(np.float32),
         class_names=tuple(runner.model.class_names),
         video=path.stem,
+        grid_offset=runner.model.grid_offset,
         fps=vfps,
         window_starts=np.asarray(starts, dtype=np.int64),
     )
@@ -557,9 +559,11 @@ def spatial_map(
     with output_dir(out_dir) as tmp:
         writer = VideoWriter(tmp / "overlay.mp4", fps if fps else 5.0)
 
+        offset = model.grid_offset
+
         def render(rgb: np.ndarray, mask: np.ndarray, label: str | None, rng=None) -> None:
-            img = overlay_heatmap(rgb, mask, alpha=alpha, colormap=colormap)
-            res = mask_to_box(mask, rgb.shape[:2], params, clip_range=rng)
+            img = overlay_heatmap(rgb, mask, alpha=alpha, colormap=colormap, offset=offset)
+            res = mask_to_box(mask, rgb.shape[:2], params, clip_range=rng, offset=offset)
             if res is not None:
                 img = draw_boxes(img, [res[0]], color=PRED_COLOR, labels=label and [label])
             writer.write(img)
@@ -595,6 +599,7 @@ def spatial_map(
                 height=96,
                 colormap=colormap,
                 values=True,
+                offset=offset,
             ),
         )
         save_attention(tmp / "maps.npz", out)

@@ -303,7 +303,10 @@ def _score_spatial(outputs, gt: SpatialGroundTruth, params, protocols) -> dict[s
         note = (f"scored on the {len(covered)} videos that have maps",)
         split = "test"
     kinds = [k for k, p in (("frame", protocols.frame), ("tube", protocols.video)) if p]
-    dets = detections_from_maps(renamed, params, gt.labels, kinds=kinds)
+    # against the sampled frames' boxes only, boxes interpolated in between would count as
+    # false positives on frames whose ground truth was left out
+    pick = params.replace(frame_boxes="sampled") if protocols.sampled_frames else params
+    dets = detections_from_maps(renamed, pick, gt.labels, kinds=kinds)
     results: dict[str, EvalResult] = {}
     if protocols.frame is not None:
         fgt = gt

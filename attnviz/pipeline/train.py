@@ -54,8 +54,10 @@ except ``data`` or ``synthetic``; relative paths are relative to the current fol
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -270,19 +272,57 @@ def _finetune(recipe, model, train: VideoList, dist_info, quiet: bool) -> None:
         model.backbone.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
         return
     device = (recipe.get("train") or {}).get("device", "cpu")
-    clips = VideoClipDataset(
-        train,
-        frames=bconf.frames,
-        input_size=model.input_size,
-        sampling="random",
-        seed=bconf.seed,
-    )
-    finetune_backbone(model, clips, out, bconf, device=device, quiet=quiet, dist_info=dist_info)
+    initial = {k: v.detach().clone() for k, v in model.backbone.state_dict().items()}
+    for attempt in range(1 + bconf.retries):
+        conf = bconf
+        if attempt:
+            conf = dataclasses.replace(bconf, seed=bconf.seed + 1000 * attempt)
+            _restart_backbone(recipe, model, initial, attempt)
+            log = out / "backbone_log.csv"
+            if dist_info.main and log.is_file():
+                log.replace(out / f"backbone_log_attempt{attempt}.csv")
+        clips = VideoClipDataset(
+            train,
+            frames=conf.frames,
+            input_size=conf.input_size or model.input_size,
+            sampling="random",
+            seed=conf.seed,
+        )
+        hist = finetune_backbone(
+            model, clips, out, conf, device=device, quiet=quiet, dist_info=dist_info
+        )["history"]
+        if hist[-1]["top1"] >= bconf.min_top1:
+            break
+        if not quiet and dist_info.main:
+            print(
+                f"backbone attempt {attempt + 1}: training top-1 {hist[-1]['top1']:.3f} < "
+                f"min_top1 {bconf.min_top1}"
+                + (": starting again from new weights" if attempt < bconf.retries else ""),
+                file=sys.stderr,
+            )
     if dist_info.main:
         state = {k: v.detach().cpu() for k, v in model.backbone.state_dict().items()}
         with atomic_path(weights) as tmp:
             torch.save(state, tmp)
         atomic_write_text(stamp_path, stamp)
+
+
+def _restart_backbone(recipe, model, initial: dict, attempt: int) -> None:
+    """New starting weights for fine-tuning attempt ``attempt`` (>= 1): fresh random weights
+    (seed ``init_seed + 1000 * attempt``) for a random-init backbone, the same pretrained ones
+    otherwise."""
+    from attnviz.engine import seed_everything
+    from attnviz.models.backbone import build_backbone
+
+    cfg = {**DEFAULT_MODEL, **(recipe.get("model") or {})}
+    if not cfg.get("random_init"):
+        model.backbone.load_state_dict(initial)
+        return
+    seed_everything(int(cfg["init_seed"]) + 1000 * attempt)
+    trunk, _ = build_backbone(
+        cfg["backbone"], weights=None, random_init=True, stage=int(cfg.get("backbone_stage", 4))
+    )
+    model.backbone.load_state_dict(trunk.state_dict())
 
 
 def _datasets(recipe, model, train: VideoList, val: VideoList | None, dist_info, quiet):

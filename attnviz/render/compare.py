@@ -165,8 +165,10 @@ def plot_method_maps(
         for i, m in enumerate(methods):
             o = by[m]
             k = o.top_class if params.class_index is None else params.class_index
-            vis = overlay_heatmap(img, o.mask[t], alpha=0.5)
-            res = mask_to_box(o.mask[t], o.frame_size, params, prob=float(o.scores[k]))
+            vis = overlay_heatmap(img, o.mask[t], alpha=0.5, offset=o.grid_offset)
+            res = mask_to_box(
+                o.mask[t], o.frame_size, params, prob=float(o.scores[k]), offset=o.grid_offset
+            )
             if res is not None:
                 vis = draw_boxes(vis, [res[0]], color=PRED_COLOR)
             ax = fig.add_subplot(gs[i + 1, j])

@@ -239,7 +239,9 @@ def plot_spatiotemporal(
     tiles = [_resize(_frame(out, int(t), frames), height)[0] for t in sel]
     imp = np.asarray(out.frame_importance, dtype=np.float64)[sel]
     gap = 2
-    strip = attention_strip(tiles, out.mask[sel], imp, height=height, gap=gap, colormap=colormap)
+    strip = attention_strip(
+        tiles, out.mask[sel], imp, height=height, gap=gap, colormap=colormap, offset=out.grid_offset
+    )
     _, centres = _hconcat(tiles, gap)
     # the image's width once the row names (and the two colorbars) have their room
     img_w = TEXT_WIDTH - 0.8 - (1.5 if colorbar else 0.0)
@@ -358,7 +360,9 @@ def plot_localization(
         sy = img.shape[0] / out.frame_size[0]
         tile, s = _resize(img, height)
         if alpha > 0:
-            tile = overlay_heatmap(tile, out.mask[t], alpha=alpha, colormap=colormap)
+            tile = overlay_heatmap(
+                tile, out.mask[t], alpha=alpha, colormap=colormap, offset=out.grid_offset
+            )
         scale = np.array([sx, sy, sx, sy]) * s
         gt = _boxes_of(gt_boxes, frame_no)
         pr = _boxes_of(pred_boxes, frame_no)

@@ -35,10 +35,16 @@ def _check_image(img: np.ndarray) -> None:
         raise ValueError(f"expected a uint8 image, got {img.dtype}")
 
 
-def heatmap(mask: np.ndarray, size: tuple[int, int], colormap: str = "jet") -> np.ndarray:
+def heatmap(
+    mask: np.ndarray,
+    size: tuple[int, int],
+    colormap: str = "jet",
+    offset: tuple[float, float] = (0.0, 0.0),
+) -> np.ndarray:
     """``mask [h, w]`` in [0, 1] (values outside are clipped) upsampled bilinearly to
-    ``size = (H, W)`` -> an RGB heatmap ``[H, W, 3] uint8`` (with ``jet``: red = important,
-    blue = not). Colormaps: jet, turbo, inferno, viridis, hot."""
+    ``size = (H, W)`` (cells placed by ``offset``, see :func:`attnviz.localize.upsample_mask`)
+    -> an RGB heatmap ``[H, W, 3] uint8`` (with ``jet``: red = important, blue = not).
+    Colormaps: jet, turbo, inferno, viridis, hot."""
     import cv2
 
     maps = {"jet": cv2.COLORMAP_JET, "turbo": cv2.COLORMAP_TURBO, "inferno": cv2.COLORMAP_INFERNO,
@@ -47,19 +53,25 @@ def heatmap(mask: np.ndarray, size: tuple[int, int], colormap: str = "jet") -> n
         raise ValueError(f"unknown colormap {colormap!r}: expected one of {sorted(maps)}")
     if np.ndim(mask) != 2:
         raise ValueError(f"mask must be [h, w], got shape {np.shape(mask)}")
-    up = np.nan_to_num(np.clip(upsample_mask(mask, size), 0.0, 1.0))
+    up = np.nan_to_num(np.clip(upsample_mask(mask, size, offset), 0.0, 1.0))
     bgr = cv2.applyColorMap((up * 255).astype(np.uint8), maps[colormap])
     return bgr[..., ::-1].copy()
 
 
 def overlay_heatmap(
-    image: np.ndarray, mask: np.ndarray, *, alpha: float = 0.5, colormap: str = "jet"
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    alpha: float = 0.5,
+    colormap: str = "jet",
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> np.ndarray:
-    """Blend the heatmap of ``mask`` over ``image``: ``(1 - alpha) * image + alpha * heat``."""
+    """Blend the heatmap of ``mask`` over ``image``: ``(1 - alpha) * image + alpha * heat``
+    (``offset``: the mask grid's cell centres, :func:`heatmap`)."""
     _check_image(image)
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    heat = heatmap(mask, image.shape[:2], colormap)
+    heat = heatmap(mask, image.shape[:2], colormap, offset)
     out = (1.0 - alpha) * image.astype(np.float32) + alpha * heat.astype(np.float32)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
@@ -114,6 +126,7 @@ def attention_strip(
     gap: int = 2,
     colormap: str = "jet",
     values: bool = False,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> np.ndarray:
     """The layout of the paper's Fig. 4 as one image: the frames in the top row, their spatial
     heatmaps in the middle row (red = important), and the temporal attention as gray levels in
@@ -126,6 +139,7 @@ def attention_strip(
         values: write each frame's raw importance on its gray tile (the scale the gray levels
             stand for), and ``flat`` on the first when the curve is flat
             (:func:`attnviz.localize.temporal.is_flat`, 5 %).
+        offset: the mask grid's cell centres (``AttentionOutput.grid_offset``).
     """
     if len(frames) != len(masks) or len(frames) != len(importance):
         raise ValueError(
@@ -140,7 +154,7 @@ def attention_strip(
         _check_image(f)
         t = _resize(f, height)
         top.append(t)
-        mid.append(heatmap(m, t.shape[:2], colormap))
+        mid.append(heatmap(m, t.shape[:2], colormap, offset))
         bot.append(np.full_like(t, int(round(255 * v))))
     if values:
         import cv2
