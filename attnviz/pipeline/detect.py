@@ -485,15 +485,19 @@ class _Decoder:
         self.stop = threading.Event()
         self.warns = _ThreadWarnings().__enter__()
         self.queues: list[queue.Queue] = [queue.Queue(maxsize=depth) for _ in range(self.workers)]
-        for w in range(self.workers):
-            t = threading.Thread(
-                target=self._work,
-                args=(paths[w :: self.workers], mode, chunk, self.queues[w]),
-                name=f"attnviz-decode-{w}",
-                daemon=True,
-            )
-            t.start()
-            self.threads.append(t)
+        try:
+            for w in range(self.workers):
+                t = threading.Thread(
+                    target=self._work,
+                    args=(paths[w :: self.workers], mode, chunk, self.queues[w]),
+                    name=f"attnviz-decode-{w}",
+                    daemon=True,
+                )
+                self.threads.append(t)
+                t.start()
+        except BaseException:  # e.g. no thread can be started: put the warnings back
+            self.close()
+            raise
 
     def _work(self, paths: Sequence[Path], mode, chunk: int, q: queue.Queue) -> None:
         """A decode thread: its videos in order into ``q``; stops when :meth:`close` is
@@ -558,12 +562,12 @@ class _Decoder:
 
     def close(self) -> None:
         """Stop the threads (one in the middle of a video stops at its next hand-over)."""
-        if not self.threads:
+        if self.workers == 0 or self.stop.is_set():
             return
         self.stop.set()
         for t in self.threads:
-            t.join(timeout=5)
-        self.threads = []
+            if t.is_alive():
+                t.join(timeout=5)
         self.warns.__exit__(None, None, None)
 
 

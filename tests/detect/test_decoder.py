@@ -82,7 +82,7 @@ def test_warnings_of_the_main_thread_pass_through_while_threads_decode(videos):
 
 def test_an_unexpected_error_in_a_thread_is_raised_in_the_main_thread(videos):
     decoder = _Decoder(videos[:2], ("uniform", 0), workers=2)  # sample_uniform: n must be >= 1
-    threads = list(decoder.threads)
+    threads = decoder.threads
     try:
         with pytest.raises(ValueError, match="n must be >= 1"):
             decoder.video()
