@@ -70,7 +70,7 @@ def detect_cmd(
         bool, typer.Option("--save-maps", help="Also write maps/<video>.npz.")
     ] = False,
     workers: Annotated[
-        int, typer.Option("--workers", help="Decode processes per rank (0: in the main one).")
+        int, typer.Option("--workers", help="Decode threads per rank (0: in the main one).")
     ] = 2,
     device: Annotated[str, typer.Option("--device", help="cpu or cuda.")] = "cpu",
     precision: Annotated[str, typer.Option("--precision", help="fp32 or bf16.")] = "fp32",

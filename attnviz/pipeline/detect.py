@@ -8,7 +8,7 @@ The work, in steps that can be called alone:
    detections are labelled in.
 2. :func:`run_detect`: this process's shard of the videos (``RANK`` / ``WORLD_SIZE`` of
    ``torchrun``: video ``i`` goes to rank ``i % WORLD_SIZE``). Frames are decoded ahead of the
-   model in ``workers`` processes; each video's detections are written to one part file
+   model in ``workers`` threads; each video's detections are written to one part file
    (``parts/<video>.json``, atomically) as soon as they are known. A rerun checks the parts
    that exist and skips them, so killing a run at any moment loses at most the videos in
    flight. ``settings.json`` holds the fingerprint of everything that changes the numbers
@@ -33,7 +33,7 @@ ground truth's labels), matched to the model's classes by name; detections of a 
 the dataset does not have are dropped (counted in ``summary.json``).
 
 Memory per video is bounded: uniform sampling holds ``frames`` frames; ``fps`` sampling streams
-the video in windows (:func:`attnviz.pipeline.explain.explain_video`), and the decode workers
+the video in windows (:func:`attnviz.pipeline.explain.explain_video`), and the decode threads
 hand frames over through bounded queues.
 """
 
@@ -44,10 +44,12 @@ import dataclasses
 import hashlib
 import json
 import os
+import queue
 import re
+import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -361,13 +363,23 @@ def _mode(settings: DetectSettings) -> tuple[str, float]:
     return ("uniform", settings.frames) if settings.fps is None else ("fps", settings.fps)
 
 
-def _decode(path: Path, mode: tuple[str, float], chunk: int) -> Iterator[tuple]:
-    """Messages for one video: ``("meta", VideoInfo | fps)``, ``("frames", [(index, rgb)])``
-    ..., ``("end", [warning texts])``; or ``("fail", reason, [warning texts])``."""
-    from attnviz.io.video import iter_sampled, sample_uniform, stream_fps
-
+@contextlib.contextmanager
+def _recorded() -> Iterator[Callable[[], list[str]]]:
+    """Record the warnings raised meanwhile (decoding in the main thread, no decode thread
+    running); yields a function that returns their texts so far."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        yield lambda: [str(w.message) for w in caught]
+
+
+def _decode(path: Path, mode: tuple[str, float], chunk: int, capture=_recorded) -> Iterator[tuple]:
+    """Messages for one video: ``("meta", VideoInfo | fps)``, ``("frames", [(index, rgb)])``
+    ..., ``("end", [warning texts])``; or ``("fail", reason, [warning texts])``. ``capture``
+    collects the warnings that decoding raises (:func:`_recorded`, or a decode thread's
+    :meth:`_ThreadWarnings.capture`)."""
+    from attnviz.io.video import iter_sampled, sample_uniform, stream_fps
+
+    with capture() as texts:
         try:
             if path.is_dir():
                 yield from _decode_folder(path, mode, chunk)
@@ -386,9 +398,10 @@ def _decode(path: Path, mode: tuple[str, float], chunk: int) -> Iterator[tuple]:
                 if buf:
                     yield ("frames", buf)
         except AttnvizError as exc:
-            yield ("fail", str(exc), [str(w.message) for w in caught])
+            yield ("fail", str(exc), texts())
             return
-    yield ("end", [str(w.message) for w in caught])
+        found = texts()
+    yield ("end", found)
 
 
 def _decode_folder(path: Path, mode: tuple[str, float], chunk: int) -> Iterator[tuple]:
@@ -411,48 +424,101 @@ def _decode_folder(path: Path, mode: tuple[str, float], chunk: int) -> Iterator[
         yield ("frames", [(int(i), f) for i, f in zip(idx, rgb, strict=True)])
 
 
-def _decode_worker(jobs: list[tuple[str, tuple[str, float]]], queue, chunk: int, parent: int):
-    """Worker process: decode ``jobs`` in order into ``queue`` (bounded); stop if the parent
-    process is gone."""
-    import queue as _q
+class _ThreadWarnings:
+    """While decode threads run: a warning raised in a thread inside :meth:`capture` goes to
+    that thread's list (the main thread re-emits it beside its video); any other is shown as
+    before. ``warnings.catch_warnings`` cannot do this: it swaps module-wide state, so threads
+    entering and leaving it in turn would lose warnings or record each other's."""
 
-    for path, mode in jobs:
-        for msg in _decode(Path(path), mode, chunk):
-            while True:
-                try:
-                    queue.put(msg, timeout=1.0)
-                    break
-                except _q.Full:
-                    if os.getppid() != parent:
-                        return
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._saved = warnings.catch_warnings()
+
+    def __enter__(self) -> _ThreadWarnings:
+        from attnviz.io.video import TruncatedVideoWarning
+
+        self._saved.__enter__()
+        warnings.simplefilter("always", TruncatedVideoWarning)  # every video's, even repeated
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            texts = getattr(self._local, "texts", None)
+            if texts is None:
+                shown(message, category, filename, lineno, file, line)
+            else:
+                texts.append(str(message))
+
+        warnings.showwarning = show
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._saved.__exit__(*exc)
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[Callable[[], list[str]]]:
+        self._local.texts = texts = []
+        try:
+            yield lambda: list(texts)
+        finally:
+            self._local.texts = None
 
 
 class _Decoder:
-    """Frames of the videos ``paths`` in order, decoded by ``workers`` processes (video ``j``
-    by worker ``j % workers``, each handing over at most ``depth`` messages ahead), or here
-    when ``workers`` is 0."""
+    """Frames of the videos ``paths`` in order, decoded ahead of the model by ``workers``
+    threads (video ``j`` by thread ``j % workers``, each at most ``depth`` messages ahead), or
+    here when ``workers`` is 0.
+
+    Threads, not processes: OpenCV releases the GIL while it decodes a frame or reads a JPEG,
+    so decoding overlaps the model as well as in processes, without their start-up (a
+    second per process, more on a loaded machine) or pickling every frame across. An exception
+    in a thread is raised again here when its video's turn comes.
+    """
 
     def __init__(self, paths: Sequence[Path], mode, workers: int, chunk: int = 16, depth: int = 4):
         self.n = len(paths)
         self.workers = max(0, min(workers, self.n))
         self.next = 0
-        self.procs: list = []
+        self.threads: list[threading.Thread] = []
         if self.workers == 0:
             self.local = (_decode(p, mode, chunk) for p in paths)
             return
-        import multiprocessing as mp
+        self.stop = threading.Event()
+        self.warns = _ThreadWarnings().__enter__()
+        self.queues: list[queue.Queue] = [queue.Queue(maxsize=depth) for _ in range(self.workers)]
+        try:
+            for w in range(self.workers):
+                t = threading.Thread(
+                    target=self._work,
+                    args=(paths[w :: self.workers], mode, chunk, self.queues[w]),
+                    name=f"attnviz-decode-{w}",
+                    daemon=True,
+                )
+                self.threads.append(t)
+                t.start()
+        except BaseException:  # e.g. no thread can be started: put the warnings back
+            self.close()
+            raise
 
-        ctx = mp.get_context("spawn")
-        self.queues = [ctx.Queue(maxsize=depth) for _ in range(self.workers)]
-        for w in range(self.workers):
-            jobs = [(str(p), mode) for p in paths[w :: self.workers]]
-            proc = ctx.Process(
-                target=_decode_worker,
-                args=(jobs, self.queues[w], chunk, os.getpid()),
-                daemon=True,
-            )
-            proc.start()
-            self.procs.append(proc)
+    def _work(self, paths: Sequence[Path], mode, chunk: int, q: queue.Queue) -> None:
+        """A decode thread: its videos in order into ``q``; stops when :meth:`close` is
+        called."""
+
+        def put(msg) -> bool:
+            while not self.stop.is_set():
+                try:
+                    q.put(msg, timeout=0.1)
+                    return True
+                except queue.Full:
+                    pass
+            return False
+
+        try:
+            for path in paths:
+                for msg in _decode(Path(path), mode, chunk, self.warns.capture):
+                    if not put(msg):
+                        return
+        except BaseException as exc:  # raised again in the main thread
+            put(("error", exc))
 
     def _messages(self) -> Iterator[tuple]:
         j = self.next
@@ -460,19 +526,18 @@ class _Decoder:
         if self.workers == 0:
             yield from next(self.local)
             return
-        import queue as _q
-
         w = j % self.workers
         while True:
             try:
-                msg = self.queues[w].get(timeout=5.0)
-            except _q.Empty:
-                if self.procs[w].is_alive():
+                msg = self.queues[w].get(timeout=1.0)
+            except queue.Empty:
+                if self.threads[w].is_alive():
                     continue
                 raise AttnvizError(
-                    f"decode worker {w} stopped (exit code {self.procs[w].exitcode}) before "
-                    f"handing over video {j + 1} of this rank"
+                    f"decode thread {w} stopped before handing over video {j + 1} of this rank"
                 ) from None
+            if msg[0] == "error":
+                raise msg[1]
             yield msg
             if msg[0] in ("end", "fail"):
                 return
@@ -496,10 +561,14 @@ class _Decoder:
         return first[1], frames(), warns
 
     def close(self) -> None:
-        for p in self.procs:
-            if p.is_alive():
-                p.terminate()
-            p.join(timeout=5)
+        """Stop the threads (one in the middle of a video stops at its next hand-over)."""
+        if self.workers == 0 or self.stop.is_set():
+            return
+        self.stop.set()
+        for t in self.threads:
+            if t.is_alive():
+                t.join(timeout=5)
+        self.warns.__exit__(None, None, None)
 
 
 # --------------------------------------------------------------------------- one video
@@ -646,7 +715,7 @@ def run_detect(
             one method, ``--model``; it decodes its own clips, so ``workers`` is 0).
         settings: sampling, localization and class choice.
         device: ``cpu`` or ``cuda`` (under torchrun on GPUs, ``cuda:LOCAL_RANK`` is used).
-        workers: decode processes per rank (0: decode in this process).
+        workers: decode threads per rank (0: decode in the calling thread).
         rank, world_size: this process's shard (default: ``torchrun``'s environment).
         html: also write ``videos/<key>/index.html`` per video (its page, with a
             browser-playable copy of a video file) and ``index.html`` listing the videos
