@@ -24,7 +24,6 @@ Usage (from the repository root; about 8 minutes per seed on 2 CPU cores)::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic_report import IOU, TIOU, TestSet, score_checkpoint  # noqa: E402
+from synthetic_report import IOU, TIOU, TestSet, emit, score_checkpoint  # noqa: E402
 
 COLUMNS = (
     ("Top-1", lambda r: r["top1"]),
@@ -135,7 +134,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
 
-    from attnviz.io.atomic import atomic_write_text
     from attnviz.localize import LocalizeParams
     from attnviz.pipeline.train import load_recipe
 
@@ -188,22 +186,17 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     text = "\n".join(md)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(Path(args.out), text)
-    atomic_write_text(
+    emit(
+        text,
+        args.out,
         work / "recipe_spread.json",
-        json.dumps(
-            {
-                "rows": {
-                    n: {k: np.asarray(v).tolist() for k, v in r.items() if k != "counts"}
-                    for n, r in rows.items()
-                },
-                "mean_std": stats,
+        {
+            "rows": {
+                n: {k: np.asarray(v).tolist() for k, v in r.items() if k != "counts"}
+                for n, r in rows.items()
             },
-            indent=1,
-        ),
+            "mean_std": stats,
+        },
     )
     return 0 if not fails else 1
 

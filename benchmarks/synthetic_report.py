@@ -243,6 +243,18 @@ def score_checkpoint(path: Path, ts: TestSet, params, quiet: bool = True):
     return res, outs, durations, model, frames
 
 
+def emit(text: str, out, json_path: Path, payload) -> None:
+    """Print the Markdown ``text``, write it to ``out`` (when given) and ``payload`` as JSON to
+    ``json_path``, each atomically."""
+    from attnviz.io.atomic import atomic_write_text
+
+    print(text)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(Path(out), text)
+    atomic_write_text(json_path, json.dumps(payload, indent=1))
+
+
 def _pct(v) -> str:
     return f"{100 * float(v):.1f}"
 
@@ -270,7 +282,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from attnviz.io.atomic import atomic_write_text
     from attnviz.io.spatial_gt import read_spatial_gt
     from attnviz.localize import LocalizeParams
     from attnviz.pipeline.explain import default_checkpoint, explain_video
@@ -433,22 +444,17 @@ def main(argv: list[str] | None = None) -> int:
     md.append(check_note)
     md.append("")
     text = "\n".join(md)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(Path(args.out), text)
-    atomic_write_text(
+    emit(
+        text,
+        args.out,
         work / "synthetic_report.json",
-        json.dumps(
-            {
-                n: {
-                    k: (np.asarray(v).tolist() if not isinstance(v, tuple) else list(v))
-                    for k, v in r.items()
-                }
-                for n, r in {**results, **baseline_rows}.items()
-            },
-            indent=1,
-        ),
+        {
+            n: {
+                k: (np.asarray(v).tolist() if not isinstance(v, tuple) else list(v))
+                for k, v in r.items()
+            }
+            for n, r in {**results, **baseline_rows}.items()
+        },
     )
     return 0 if passed else 1
 

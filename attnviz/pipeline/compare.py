@@ -903,10 +903,16 @@ def _sanity(model, data, names, options, sampling: _Sampling, *, count, seed, qu
                 acc.setdefault((m, stage), []).append(
                     (rho(trained[m].mask, maps.mask), rho(trained[m].importance, maps.importance))
                 )
+    return sanity_rows(acc, names, stages)
+
+
+def sanity_rows(acc: Mapping, methods, stages) -> list[dict]:
+    """The sanity table's rows from ``acc[(method, stage)] = [(rho_mask, rho_importance), ...]``
+    (one pair per clip): the mean correlations over the clips and their number."""
     rows = []
-    for m in names:
+    for m in methods:
         for stage in stages:
-            vals = np.asarray(acc[(m, stage)], dtype=np.float64)
+            vals = np.asarray(acc.get((m, stage), []), dtype=np.float64).reshape(-1, 2)
             rows.append(
                 {
                     "method": m,

@@ -154,20 +154,9 @@ def video_sanity(
                 acc.setdefault((m, stage), []).append(
                     (rho(tr[m].mask, maps.mask), rho(tr[m].importance, maps.importance))
                 )
-    rows = []
-    for m in explainers:
-        for stage in VIDEO_STAGES:
-            vals = np.asarray(acc[(m, stage)], dtype=np.float64)
-            rows.append(
-                {
-                    "method": m,
-                    "stage": stage,
-                    "rho_mask": float(np.nanmean(vals[:, 0])) if len(vals) else float("nan"),
-                    "rho_importance": float(np.nanmean(vals[:, 1])) if len(vals) else float("nan"),
-                    "clips": len(vals),
-                }
-            )
-    return rows
+    from attnviz.pipeline.compare import sanity_rows
+
+    return sanity_rows(acc, list(explainers), VIDEO_STAGES)
 
 
 def explain_video_dataset(data, explainers, paper, faith, paper_faith, sampling, run, *, quiet):
