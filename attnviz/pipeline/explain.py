@@ -559,7 +559,7 @@ def spatial_map(
     with output_dir(out_dir) as tmp:
         writer = VideoWriter(tmp / "overlay.mp4", fps if fps else 5.0)
 
-        offset = model.grid_offset
+        offset = getattr(model, "grid_offset", (0.0, 0.0))
 
         def render(rgb: np.ndarray, mask: np.ndarray, label: str | None, rng=None) -> None:
             img = overlay_heatmap(rgb, mask, alpha=alpha, colormap=colormap, offset=offset)

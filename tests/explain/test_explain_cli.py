@@ -86,6 +86,15 @@ def test_localize_takes_maps_from_another_model(tmp_path, capsys):
     code, _, _ = run(["localize", "--maps", tmp_path / "m.npz", "--out", tmp_path / "o"], capsys)
     assert code == 0
     boxes = (tmp_path / "o" / "boxes.csv").read_text().splitlines()[1:]
+    # the sampled frames 11 and 21 and, interpolated, every frame between them
+    assert [b.split(",")[:3] for b in boxes] == [["theirs", str(f), "a"] for f in range(11, 22)]
+    code, _, _ = run(
+        ["localize", "--maps", tmp_path / "m.npz", "--out", tmp_path / "p", "--frame-boxes",
+         "sampled"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0
+    boxes = (tmp_path / "p" / "boxes.csv").read_text().splitlines()[1:]
     assert [b.split(",")[:3] for b in boxes] == [["theirs", "11", "a"], ["theirs", "21", "a"]]
     segs = (tmp_path / "o" / "segments.csv").read_text().splitlines()[1:]
     assert [s.split(",")[:4] for s in segs] == [["theirs", "0.5", "2.5", "a"]]

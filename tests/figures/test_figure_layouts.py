@@ -127,7 +127,7 @@ def test_fig5_accepts_box_records(out, frames):
     from attnviz.localize import boxes_from_attention
 
     boxes = boxes_from_attention(out)
-    assert len(boxes) == T
+    assert {b.frame for b in boxes} >= {int(f) for f in out.frame_indices}  # and in between
     fig, ax = plot_localization(out, frames, pred_boxes=boxes, num=2, height=40, overlay=0.4)
     assert _colour_count(ax.get_images()[0].get_array(), (255, 0, 0)) > 20
     assert [a.get_ylabel() for a in fig.axes if a is not ax] == ["spatial attention"]

@@ -11,6 +11,7 @@ from figures_helpers import make_output, make_result
 
 from attnviz.errors import AttnvizError, InputError
 from attnviz.io.maps import save_attention
+from attnviz.localize import LocalizeParams
 from attnviz.pipeline.figures import (
     evaluate_maps,
     find_video,
@@ -83,10 +84,19 @@ def test_evaluate_maps_hand_computed():
     np.testing.assert_allclose(curve.recall, [0.5, 0.5])
     np.testing.assert_allclose(curve.precision, [1.0, 0.5])
     assert curve.ap == pytest.approx(0.5)
-    # frame-mAP: 10 exact boxes (sampled frames) of 19 ground-truth boxes, all true positives
+    # frame-mAP: the 10 sampled frames' exact boxes and the 9 interpolated between them cover
+    # the 19 ground-truth boxes, all true positives
     f = res["frame"]
-    np.testing.assert_allclose(f.ap[1], 10 / 19, rtol=1e-6)
-    fc = pr_curves(f, 0.5)["Jump"]
+    np.testing.assert_allclose(f.ap[1], 1.0, rtol=1e-6)
+    # the paper's rule (boxes on the sampled frames only): 10 of 19
+    sampled = evaluate_maps(
+        _maps(),
+        temporal_gt=_temporal_gt(),
+        spatial_gt=_spatial_gt(),
+        params=LocalizeParams(frame_boxes="sampled"),
+    )["frame"]
+    np.testing.assert_allclose(sampled.ap[1], 10 / 19, rtol=1e-6)
+    fc = pr_curves(sampled, 0.5)["Jump"]
     np.testing.assert_allclose(fc.recall, np.arange(1, 11) / 19)
     np.testing.assert_allclose(fc.precision, 1.0)
     # video-mAP: tube over frames 9..13 against a ground-truth tube over 1..19, same box:

@@ -39,7 +39,11 @@ def test_top_level_api_explain_localize_evaluate(tmp_path):
         assert name in attnviz.__all__ and getattr(attnviz, name) is not None
     found = attnviz.localize(_out())
     assert [(s.start, s.end) for s in found.segments] == [(0.5, 2.5)]
-    assert len(found.boxes) == 4 and found.tubes
+    assert found.tubes
+    assert len(attnviz.localize(_out(), frame_boxes="sampled").boxes) == 4
+    # boxes interpolated on every frame between two sampled frames that both have one
+    frames = sorted(b.frame for b in found.boxes)
+    assert frames == list(range(frames[0], frames[-1] + 1)) and len(frames) > 4
     assert attnviz.localize(_out(), threshold=0.95).segments[0].start == 1.5
     gt = tmp_path / "gt.json"
     gt.write_text(json.dumps({"database": {"v1": {"subset": "test", "annotations": [
