@@ -30,7 +30,7 @@ INPUTS = ("--video", "--input", "--pred", "--data", "--val", "--root", "--recipe
 SLOW = {"recipes/tiny.json": "about 15 s of CPU"}
 #: commands never run here (substring -> why): tests/test_default_model.py rebuilds the model
 NEVER = {
-    "recipes/default_model.json": "8 minutes; tests/test_default_model.py (slow) rebuilds it",
+    "recipes/default_model.json": "5 minutes; tests/test_default_model.py (slow) rebuilds it",
     "compare-explanations": "26 minutes on 2 CPU cores (tests/explain_methods cover it)",
     "synth --out synth2000": "the input of compare-explanations only",
 }
