@@ -425,8 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         ("frame", "Spatial frame-mAP (%), ACT protocol (Table 5 layout), every annotated frame"),
         (
             "frame_sampled",
-            "Spatial frame-mAP (%), ACT protocol, the 25 sampled frames only (boxes exist only "
-            "there, so the table above caps recall at about 25 / the video's frames)",
+            "Spatial frame-mAP (%), ACT protocol, the 25 sampled frames only (the frames the "
+            "model saw; the boxes interpolated between them are left out)",
         ),
         ("video", "Spatio-temporal video-mAP (%), ACT protocol"),
     ):
