@@ -267,6 +267,21 @@ def _bcast(keep: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return keep.reshape(*keep.shape, *([1] * (like.ndim - 2)))
 
 
+#: Largest interpolated batch integrated gradients builds on the CPU, in bytes. Past about
+#: 32 MiB each tensor of that size is a fresh ``mmap`` of the allocator, whose pages fault in
+#: again on every use: 16 clips of 25 frames x 128 x 14 x 14 (40 MiB a tensor) cost 5-6x a
+#: forward pass, 6-12 clips 3.9-4.2x (``benchmarks/explain_methods_speed.py``).
+IG_CHUNK_BYTES = 24 * 2**20
+
+
+def ig_chunks(steps: int, batch: int, clip_bytes: int, limit: int | None = IG_CHUNK_BYTES) -> int:
+    """Clips per interpolated batch: at most ``batch``, at most ``limit`` bytes (``None``: no
+    limit), and the ``steps`` split as evenly as that allows (32 steps by at most 9: 8 a batch)."""
+    most = batch if limit is None else max(1, min(batch, limit // max(1, clip_bytes)))
+    parts = -(-steps // most)
+    return -(-steps // parts)
+
+
 def gauss_legendre(steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Points ``alpha [steps]`` in (0, 1) and weights ``[steps]`` (summing to 1) of the
     Gauss-Legendre rule on [0, 1] (captum's default rule for integrated gradients)."""
@@ -279,7 +294,9 @@ class IGExplainer(Explainer):
 
     ``attr = (x - x0) * sum_k w_k grad f(x0 + alpha_k (x - x0))`` with the Gauss-Legendre
     points and weights of :func:`gauss_legendre` (as captum's ``IntegratedGradients`` computes
-    it), the interpolated clips evaluated ``batch`` at a time (``batch // 8`` on pixels).
+    it), the interpolated clips evaluated ``batch`` at a time (``batch // 8`` on pixels), fewer
+    on the CPU when a batch would pass :data:`IG_CHUNK_BYTES` (:func:`ig_chunks`; the same
+    numbers up to float rounding).
 
     Args:
         steps: points of the path integral.
@@ -308,6 +325,8 @@ class IGExplainer(Explainer):
         x, x0 = x.detach(), x0.detach()
         diff = x - x0
         total = torch.zeros_like(x)
+        limit = IG_CHUNK_BYTES if x.device.type == "cpu" else None
+        batch = ig_chunks(self.steps, batch, x.numel() * x.element_size(), limit)
         for i in range(0, self.steps, batch):
             a = torch.as_tensor(alphas[i : i + batch], dtype=x.dtype, device=x.device)
             k = torch.as_tensor(wts[i : i + batch], dtype=x.dtype, device=x.device)

@@ -1,10 +1,22 @@
 """Streamed video decoding with OpenCV.
 
 Memory stays bounded whatever the video's length: frames are read one after the other with
-``grab()`` and only the wanted ones are converted to images with ``retrieve()`` (sequential
-grabbing, never seeking: seeking is 2-6x slower on files with few keyframes, and inexact on
-some). The frame count in the header is never trusted: what counts is what decodes (real files
-claim 444 frames and decode 68). When fewer frames decode than the header claims, a
+``grab()`` and only the wanted ones are converted to images with ``retrieve()``. The frame count
+in the header is never trusted: what counts is what decodes (real files claim 444 frames and
+decode 68).
+
+Seeking is used in one place, :func:`sample_uniform`, and only where it decodes fewer frames
+(an hour-long video: 25 seeks instead of 90,000 decoded frames) and is known to give the frames
+of a sequential pass. One pass over the packets without decoding (OpenCV's raw mode) gives
+their timestamps and keyframe flags; the stream must hold exactly the header's count of packets
+at ``k / fps`` (OpenCV seeks by frame number through those timestamps). A sample is sought only
+when the seek starts from a keyframe at least :data:`SEEK_GAP` frames past the frame a forward
+grab would decode next (a seek decodes from the keyframe before its target: on opencv-doc's
+vtest.avi, one keyframe every 250 frames, 25 samples never seek). Every seek must land where it
+was asked (``CAP_PROP_POS_FRAMES``), and the header's count is confirmed at the end: its last
+frame decodes and nothing follows it. Anything else (no count in the header, a truncated file,
+variable frame rate, a container that cannot seek or lands elsewhere) falls back to the
+sequential pass. When fewer frames decode than the header claims, a
 :class:`TruncatedVideoWarning` says where decoding stopped and the frames that decoded are kept;
 a file where nothing decodes is an error.
 
@@ -24,6 +36,8 @@ from attnviz.errors import AttnvizError
 from attnviz.types import VideoInfo
 
 __all__ = [
+    "SEEK_GAP",
+    "SEEK_MIN_FRAMES",
     "VIDEO_SUFFIXES",
     "TruncatedVideoWarning",
     "find_video",
@@ -42,6 +56,14 @@ __all__ = [
 #: The file endings attnviz takes for videos (compared in lower case), in the order
 #: :func:`find_video` tries them.
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mpeg", ".mpg", ".m4v")
+
+#: :func:`sample_uniform` seeks to a sample only when that skips at least this many frames of
+#: decoding (the seek starts from a keyframe this far past the frame a forward grab would
+#: decode next).
+SEEK_GAP = 16
+
+#: Shorter videos are always read through (one open, no packet pass).
+SEEK_MIN_FRAMES = 128
 
 #: ``progress(n)`` is called with the number of frames grabbed since its last call.
 Progress = Callable[[int], None]
@@ -138,9 +160,10 @@ class _Pass:
     whose ``retrieve()`` failed (they are skipped), ``fps`` and ``header`` the container's.
     """
 
-    def __init__(self, path, progress: Progress | None = None) -> None:
+    def __init__(self, path, progress: Progress | None = None, cap=None) -> None:
         self.path = path
         self.progress = progress
+        self.cap = cap  # an open capture at its first frame, used (and released) by run()
         self.count = 0
         self.failed: list[int] = []
         self.fps = 25.0
@@ -148,7 +171,7 @@ class _Pass:
 
     def run(self, want: Callable[[int], bool], stop: Callable[[int], bool] | None = None):
         """Yield ``(index, rgb)``; ``stop(pos)`` ends the pass early (before grabbing ``pos``)."""
-        cap = _open(self.path)
+        cap, self.cap = (self.cap or _open(self.path)), None
         pending = 0
         try:
             self.fps = _fps(cap)
@@ -276,17 +299,27 @@ def sample_uniform(
 ) -> tuple[VideoInfo, list[tuple[int, np.ndarray]]]:
     """The ``n`` frames of :func:`uniform_indices` over the frames that really decode.
 
-    One sequential pass when the header's frame count is right: the frames that the header's
-    count designates are kept while every frame is grabbed and counted; if the count that
-    decoded differs (or the header has none), a second pass takes the right frames. Holds at
-    most ``n`` decoded frames.
+    A long video whose container seeks exactly is sampled by seeking (see the module's notes:
+    the same frames, checked). Otherwise one sequential pass when the header's frame count is
+    right: the frames that the header's count designates are kept while every frame is
+    grabbed and counted; if the count that decoded differs (or the header has none), a second
+    pass takes the right frames. Holds at most ``n`` decoded frames.
 
     Returns:
         ``(info, [(index, rgb), ...])`` with ``info.num_frames`` the decoded count.
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    first = _Pass(path, progress)
+    cap = _open(path)
+    if _header_frames(cap) >= SEEK_MIN_FRAMES:
+        try:
+            sought = _seek_uniform(path, n, cap, progress)
+        finally:
+            cap.release()
+        if sought is not None:
+            return sought
+        cap = None
+    first = _Pass(path, progress, cap)
     guess: set[int] = set()
     size: list[tuple[int, int]] = []
 
@@ -321,6 +354,124 @@ def sample_uniform(
         raise _no_frame(path)
     info = VideoInfo(str(path), first.fps, total, size[0][1], size[0][0], first.header)
     return info, frames
+
+
+def _keyframes(path: str | os.PathLike[str], header: int, fps: float) -> np.ndarray | None:
+    """The display indices of the keyframes of a constant-rate stream, from one pass over its
+    packets without decoding (OpenCV's raw mode), or ``None`` where seeking by frame number is
+    not known to be exact: no raw mode in this OpenCV, a packet count other than the header's,
+    or timestamps that are not ``k / fps`` for ``k = 0 .. header-1`` (variable rate, gaps,
+    an offset start): OpenCV seeks by turning frame numbers into such timestamps."""
+    import cv2
+
+    flag = getattr(cv2, "CAP_PROP_LRF_HAS_KEY_FRAME", None)
+    if flag is None:
+        return None
+    try:
+        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_FORMAT, -1])
+    except cv2.error:
+        return None
+    try:
+        if not cap.isOpened():
+            return None
+        stamps, keys = [], []
+        while len(stamps) <= header and cap.grab():
+            stamps.append(cap.get(cv2.CAP_PROP_POS_MSEC))
+            keys.append(bool(cap.get(flag)))
+    except cv2.error:
+        return None
+    finally:
+        cap.release()
+    if len(stamps) != header:
+        return None
+    k = np.asarray(stamps, dtype=np.float64) * fps / 1000.0
+    if not np.isfinite(k).all() or np.abs(np.sort(k) - np.arange(header)).max() > 1e-3:
+        return None
+    found = np.unique(np.rint(k[np.asarray(keys, dtype=bool)]).astype(np.int64))
+    return found if len(found) and found[0] == 0 else None
+
+
+#: How far before its target OpenCV's FFmpeg backend seeks (to the keyframe at or before
+#: ``target - 16``), then decodes forward to the target.
+_SEEK_BACK = 16
+
+
+def _seek_plan(keys: np.ndarray, indices: list[int], header: int) -> tuple[list[bool], int]:
+    """For each sample (ascending), whether to seek to it rather than grab forward from the
+    previous one: where the keyframe the seek starts from lies at least :data:`SEEK_GAP` frames
+    past the next frame a forward grab would decode. The last entry is for the end check (the
+    frame ``header - 1``). Also the number of frames the plan decodes."""
+    plan, pos, decoded = [], 0, 0
+    for i in [*indices, header - 1]:
+        start = int(keys[np.searchsorted(keys, max(i - _SEEK_BACK, 0), side="right") - 1])
+        seek = i >= pos and start - pos >= SEEK_GAP
+        plan.append(seek)
+        decoded += max(0, i + 1 - (start if seek else pos))
+        pos = max(pos, i + 1)
+    return plan, decoded
+
+
+def _seek_uniform(
+    path: str | os.PathLike[str], n: int, cap, progress: Progress | None = None
+) -> tuple[VideoInfo, list[tuple[int, np.ndarray]]] | None:
+    """:func:`sample_uniform` by seeking on ``cap`` (open, at its first frame; the caller
+    releases it), or ``None`` where that is not known to give the frames of the sequential pass
+    or would not decode fewer frames (the caller then reads through)."""
+    import cv2
+
+    reported = 0
+
+    def report(pos: int) -> None:
+        nonlocal reported
+        if progress is not None and pos > reported:
+            progress(pos - reported)
+            reported = pos
+
+    def at(pos: int) -> bool:
+        return int(cap.get(cv2.CAP_PROP_POS_FRAMES)) == pos
+
+    try:
+        fps, header = _fps(cap), _header_frames(cap)
+        indices = uniform_indices(header, n).tolist()
+        keys = _keyframes(path, header, fps)
+        if keys is None:
+            return None
+        plan, decoded = _seek_plan(keys, indices, header)
+        if decoded > header * 3 // 4:  # not worth a second open and the checks
+            return None
+        got: list[tuple[int, np.ndarray]] = []
+        size: tuple[int, int] | None = None
+        pos = 0  # the frame the next grab() gives
+        for i, seek in zip([*indices, header - 1], plan, strict=True):
+            end = len(got) == len(indices)
+            if not end and got and got[-1][0] == i:
+                got.append((i, got[-1][1]))
+                continue
+            if seek:
+                if not cap.set(cv2.CAP_PROP_POS_FRAMES, i) or not at(i):
+                    return None
+            else:
+                for _ in range(i - pos):  # grab forward: no keyframe to skip to
+                    if not cap.grab():
+                        return None
+            if not cap.grab() or not at(i + 1):
+                return None
+            pos = i + 1
+            report(pos)
+            if end:  # the header's count holds: its last frame decodes, and nothing after it
+                if cap.grab():
+                    return None
+                break
+            ok, bgr = cap.retrieve()
+            if not ok or bgr is None or not bgr.size:
+                return None
+            got.append((i, _rgb(bgr)))
+            size = size or bgr.shape[:2]
+        if size is None:
+            return None
+        return VideoInfo(str(path), fps, header, size[1], size[0], header), got
+    except cv2.error:
+        return None
 
 
 def window_starts(num_samples: int, window: int, stride: int) -> np.ndarray:

@@ -7,9 +7,13 @@ list of a dataset's videos. Both take plain records (:class:`~attnviz.types.Atte
 :class:`~attnviz.render.page.PageRow`), never pipeline internals. The page data is built by
 :mod:`attnviz.render.page`; every file is written atomically.
 
-The video itself: OpenCV's ``mp4v`` (what ``overlay.mp4`` uses) does not play in browsers, so
-the page gets its own copy, ``video.webm`` (VP8, else VP9; every decoded frame at the source
-rate, scaled so that its longer side is at most ``max_side`` pixels). The heatmap and the boxes
+The video itself: a source that browsers play (H.264 or HEVC in ``.mp4`` / ``.m4v`` / ``.mov``;
+VP8, VP9 or AV1 in ``.webm``) is linked or copied beside the page as it is (``video.mp4``,
+``video.webm``: nothing decoded, whatever its length). Anything else (OpenCV's ``mp4v``, what
+``overlay.mp4`` uses, XviD, MJPEG) is encoded again as ``video.webm`` (VP8, else VP9; every
+decoded frame at the source rate, scaled so that its longer side is at most ``max_side``
+pixels): VP8 costs about 25 ms a 640x480 frame on one CPU core, by far the largest cost of
+``spatial-map`` on a long video (``--no-html`` skips the page). The heatmap and the boxes
 are drawn by the page on a canvas over the video, from the maps at the feature-grid resolution.
 Where this OpenCV build writes neither codec (or no video file is given) the page has no video
 and plays a clock instead: heatmap, boxes and curve still work, over a dark frame.
@@ -45,19 +49,101 @@ __all__ = [
     "write_compare_pages",
     "write_dataset_page",
     "write_video_page",
+    "web_video",
     "write_web_video",
 ]
 
 #: The page's file name in its folder.
 PAGE_NAME = "index.html"
-#: The browser-playable copy of the video, beside the page.
+#: The browser-playable copy of the video, beside the page, when attnviz encodes it.
 WEB_VIDEO_NAME = "video.webm"
+#: Every name the page's video can have (a playable source keeps its container).
+_WEB_NAMES = ("video.webm", "video.mp4", "video.mov")
 
 
 def page_key(video: str) -> str:
     """A folder name for a video key (``Class/v_x`` -> ``Class__v_x``)."""
     key = str(video).replace("\\", "/").strip("/").replace("/", "__")
     return key.replace("..", "_") or "video"
+
+
+#: Containers and codecs (OpenCV's FOURCC, lower case) that browsers play as they are.
+_PLAYABLE = {
+    ".mp4": {"avc1", "h264", "x264", "hev1", "hvc1", "av01"},
+    ".m4v": {"avc1", "h264", "x264", "hev1", "hvc1", "av01"},
+    ".mov": {"avc1", "h264", "x264"},
+    ".webm": {"vp80", "vp90", "vp08", "vp09", "av01"},
+}
+
+
+def _fourcc(video: str | os.PathLike[str]) -> tuple[str, float, int]:
+    """``(fourcc in lower case, fps, header frame count)`` from the container, nothing decoded.
+
+    Raises:
+        AttnvizError: not a video OpenCV can open.
+    """
+    import cv2
+
+    from attnviz.io.video import _fps, _header_frames, _open
+
+    cap = _open(video)
+    try:
+        code = int(cap.get(cv2.CAP_PROP_FOURCC) or 0)
+        text = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4))
+        return text.strip("\x00 ").lower(), _fps(cap), _header_frames(cap)
+    finally:
+        cap.release()
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    """``dest`` becomes a hard link to ``src`` where the file system allows it, else a copy
+    (written beside it, then renamed: never half a file)."""
+    import shutil
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+    os.close(fd)
+    try:
+        os.unlink(tmp)
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def web_video(
+    video: str | os.PathLike[str], folder: str | os.PathLike[str], *, max_side: int = 640
+) -> tuple[Path | None, float | None]:
+    """The page's copy of ``video`` in ``folder`` and the video's length in seconds: the
+    source itself when browsers play it (linked or copied, see the module's notes), else
+    :func:`write_web_video` into ``video.webm``. ``(None, seconds)`` when this OpenCV build
+    writes neither VP8 nor VP9.
+
+    Raises:
+        AttnvizError: the video cannot be read.
+    """
+    src, dest_dir = Path(video), Path(folder)
+    code, fps, header = _fourcc(src)
+    suffix = src.suffix.lower()
+    if code in _PLAYABLE.get(suffix, ()) and header > 0:
+        dest = dest_dir / f"video{'.mp4' if suffix == '.m4v' else suffix}"
+        _link_or_copy(src, dest)
+        written: Path | None = dest
+        seconds: float | None = header / fps
+    else:
+        dest = dest_dir / WEB_VIDEO_NAME
+        written, count = _write_web_video(src, dest, max_side)
+        seconds = count / fps if count else None
+    for name in _WEB_NAMES:  # a copy an earlier run left under another name
+        if written is None or name != written.name:
+            with contextlib.suppress(OSError):
+                (dest_dir / name).unlink()
+    return written, seconds
 
 
 def write_web_video(
@@ -72,6 +158,11 @@ def write_web_video(
     Raises:
         AttnvizError: the video cannot be read.
     """
+    return _write_web_video(video, dest, max_side)[0]
+
+
+def _write_web_video(video, dest, max_side: int) -> tuple[Path | None, int]:
+    """:func:`write_web_video`, and the number of frames written."""
     import cv2
 
     from attnviz.io.video import iter_frames, stream_fps
@@ -94,11 +185,12 @@ def write_web_video(
                                 w.write(f)
                         else:
                             w.write(f)
-            return Path(dest)
+                    count = w.count
+            return Path(dest), count
         except AttnvizError as exc:
             if "cannot write" not in str(exc):
                 raise
-    return None
+    return None, 0
 
 
 @contextlib.contextmanager
@@ -190,14 +282,14 @@ def write_video_page(
     src = None
     duration = None
     if video is not None:
-        from attnviz.io.video import probe
+        written, duration = web_video(video, folder, max_side=max_side)
+        if duration is None:  # nothing written: the length from what decodes
+            from attnviz.io.video import probe
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            info = probe(video)
-        duration = info.duration
-        if write_web_video(video, folder / WEB_VIDEO_NAME, max_side=max_side) is not None:
-            src = WEB_VIDEO_NAME
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                duration = probe(video).duration
+        src = None if written is None else written.name
     data = video_page_data(
         outs,
         importance={

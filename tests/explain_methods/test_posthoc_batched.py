@@ -80,6 +80,25 @@ def test_feature_ig_equals_captum(model, frames, batch):
     torch.testing.assert_close(imp, ref.sum(dim=(1, 2)), rtol=1e-5, atol=1e-9)
 
 
+def test_ig_batches_are_sized_by_memory(model, frames, monkeypatch):
+    from attnviz.explain import methods
+
+    mib = 2**20
+    assert methods.ig_chunks(32, 16, int(2.5 * mib), 24 * mib) == 8  # 9 fit: 4 batches of 8
+    assert methods.ig_chunks(32, 16, int(2.5 * mib), None) == 16
+    assert methods.ig_chunks(32, 4, 1, 24 * mib) == 4
+    assert methods.ig_chunks(5, 16, 100 * mib, 24 * mib) == 1  # one clip over the limit
+    clip = prepare_clip(model, frames, target=2)
+    whole, _ = IGExplainer(model, steps=7, batch=16).attribute(clip)
+    seen = []
+    real = methods.ig_chunks
+    monkeypatch.setattr(methods, "IG_CHUNK_BYTES", 2 * clip.features.numel() * 4)
+    monkeypatch.setattr(methods, "ig_chunks", lambda *a: seen.append(real(*a)) or seen[-1])
+    small, _ = IGExplainer(model, steps=7, batch=16).attribute(clip)
+    assert seen == [2]  # 7 steps as 2 + 2 + 2 + 1
+    torch.testing.assert_close(small, whole, rtol=1e-5, atol=1e-9)
+
+
 def test_pixel_ig_equals_captum(model, frames):
     clip = prepare_clip(model, frames, keep_frames=True, target=0)
     attr = IntegratedGradients(lambda v: model(v).logits).attribute(

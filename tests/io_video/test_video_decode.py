@@ -3,8 +3,10 @@ truncated and broken files, header counts that lie, bounded memory, no seeking."
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -184,6 +186,7 @@ def test_window_starts_cover_every_sample_with_full_windows():
 def test_memory_stays_bounded_whatever_the_length(make_video):
     frame_bytes = 240 * 320 * 3
     path = make_video("long.avi", "MJPG", 200, 320, 240, fps=25.0)
+    V.sample_uniform(path, 5)  # warm-up: the modules its first call imports are not frames
     tracemalloc.start()
     try:
         count = sum(1 for _ in V.iter_sampled(path, 100.0))  # every frame, none kept
@@ -196,3 +199,107 @@ def test_memory_stays_bounded_whatever_the_length(make_video):
     assert count == 200 and info.num_frames == 200 and len(frames) == 5
     assert peak_stream < 4 * frame_bytes
     assert peak_uniform < 9 * frame_bytes  # the 5 kept frames, a few in flight; not 200
+
+
+def _sequential(path, n, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(V, "SEEK_MIN_FRAMES", 10**12)
+        return V.sample_uniform(path, n)
+
+
+class _SeekSpy:
+    """Wraps cv2.VideoCapture and counts seeks and grabs of the decoding captures."""
+
+    seeks = grabs = 0
+
+    def __init__(self, *args):
+        self._cap = _REAL(*args)
+        self._raw = len(args) > 2  # the packet pass (raw mode) decodes nothing
+
+    def set(self, *args):  # noqa: A003 - the cv2 name
+        type(self).seeks += 1
+        return self._cap.set(*args)
+
+    def grab(self):
+        type(self).grabs += 0 if self._raw else 1
+        return self._cap.grab()
+
+    def __getattr__(self, name):
+        return getattr(self._cap, name)
+
+
+@pytest.mark.parametrize("name,fourcc", [("s.avi", "MJPG"), ("s.mp4", "mp4v"), ("s.avi", "XVID")])
+@pytest.mark.parametrize("n", [3, 5, 12])
+def test_long_videos_are_sampled_by_seeking_to_the_same_frames(
+    make_video, read_code, monkeypatch, name, fourcc, n
+):
+    path = make_video(name, fourcc, 400, 64, 48, fps=25.0)
+    info_ref, ref = _sequential(path, n, monkeypatch)
+    _SeekSpy.seeks = _SeekSpy.grabs = 0
+    monkeypatch.setattr(cv2, "VideoCapture", _SeekSpy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info, got = V.sample_uniform(path, n)
+    assert info == info_ref and info.num_frames == 400
+    assert [i for i, _ in got] == [i for i, _ in ref] == V.uniform_indices(400, n).tolist()
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, ref, strict=True))
+    assert [read_code(f) % 256 for _, f in got] == [i % 256 for i, _ in ref]
+    if n <= 5:  # 12 samples are too close for mp4v's and XVID's keyframes (every 12 frames)
+        assert _SeekSpy.seeks >= 1 and _SeekSpy.grabs < 400 * 3 // 4
+
+
+def test_seek_plan_follows_the_keyframes():
+    vtest = np.array([0, 250, 500, 750])  # opencv-doc's vtest.avi, 795 frames
+    plan, decoded = V._seek_plan(vtest, V.uniform_indices(795, 25).tolist(), 795)
+    assert not any(plan) and decoded == 795  # no keyframe far enough past the next frame
+    plan, decoded = V._seek_plan(vtest, [100, 600], 795)
+    assert plan == [False, True, True] and decoded == 101 + 101 + 45
+    every = np.arange(1000)  # all keyframes (MJPG): seek when it skips >= SEEK_GAP frames
+    plan, decoded = V._seek_plan(every, [10, 40, 500], 1000)
+    assert plan == [False, False, True, True]
+    assert decoded == 41 + 17 + 17
+
+
+def test_seeking_falls_back_to_reading_through(make_video, read_code, monkeypatch):
+    path = make_video("f.avi", "XVID", 300, 64, 48, fps=25.0)
+    assert V._keyframes(path, 300, 25.0) is not None
+    assert V._keyframes(path, 301, 25.0) is None  # a packet count other than the header's
+    assert V._keyframes(path, 300, 30.0) is None  # timestamps that are not k / fps
+    # a header that claims more frames than there are: the packet count, or else the end
+    # check, refuses to seek; the frames are read through
+    monkeypatch.setattr(V, "_header_frames", lambda cap: 320)
+    for keys in (V._keyframes, lambda p, h, f: np.arange(0, h, 12)):
+        monkeypatch.setattr(V, "_keyframes", keys)
+        with pytest.warns(V.TruncatedVideoWarning, match="after frame 300 but the header claims"):
+            info, got = V.sample_uniform(path, 4)
+        assert info.num_frames == 300
+        assert [read_code(f) for _, f in got] == [i % 256 for i in V.uniform_indices(300, 4)]
+    # a truncated long file: what decodes, as before
+    short = _truncate(make_video("g.avi", "MJPG", 300, 64, 48, fps=25.0), 0.5)
+    monkeypatch.undo()
+    with pytest.warns(V.TruncatedVideoWarning, match="but the header claims 300"):
+        info, got = V.sample_uniform(short, 4)
+    assert 100 < info.num_frames < 300
+    assert [read_code(f) for _, f in got] == [
+        i % 256 for i in V.uniform_indices(info.num_frames, 4)
+    ]
+
+
+#: opencv-doc's example videos (``apt-get install opencv-doc``, or ``ATTNVIZ_OPENCV_DOC`` naming
+#: the folder of an extracted package): vtest.avi, Megamind.avi, Megamind_bugy.avi, tree.avi.
+OPENCV_DOC = Path(os.environ.get("ATTNVIZ_OPENCV_DOC", "/usr/share/doc/opencv-doc/examples/data"))
+
+
+@pytest.mark.skipif(not OPENCV_DOC.is_dir(), reason="opencv-doc's example videos not installed")
+@pytest.mark.parametrize("n", [3, 5, 25])
+def test_opencv_doc_clips_give_the_same_frames(monkeypatch, n):
+    clips = sorted(OPENCV_DOC.glob("*.avi"))
+    assert clips
+    for path in clips:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", V.TruncatedVideoWarning)
+            info_ref, ref = _sequential(path, n, monkeypatch)
+            info, got = V.sample_uniform(path, n)
+        assert info == info_ref, path
+        assert [i for i, _ in got] == [i for i, _ in ref], path
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, ref, strict=True)), path

@@ -117,6 +117,38 @@ def test_web_copy_plays_every_frame_and_is_downscaled(tmp_path):
     assert _data(tmp_path / "p" / "index.html")["video"]["duration"] == pytest.approx(1.2)
 
 
+def test_a_source_browsers_play_is_linked_not_encoded(tmp_path, monkeypatch):
+    from attnviz.io import video as V
+    from attnviz.pipeline import page as P
+
+    webm = P.write_web_video(grey_video(tmp_path / "g.mp4", n=30, width=320, height=240),
+                             tmp_path / "src.webm")  # fmt: skip
+    if webm is None:
+        pytest.skip("this OpenCV build writes neither VP8 nor VP9")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "video.mp4").write_bytes(b"an earlier run's copy")
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a playable source must not be decoded")
+
+    monkeypatch.setattr(V, "iter_frames", no_decoding)
+    monkeypatch.setattr(V, "probe", no_decoding)
+    write_video_page(tmp_path / "p", hot_output(n_source=30, size=(240, 320)), video=webm)
+    copy = tmp_path / "p" / "video.webm"
+    assert copy.read_bytes() == webm.read_bytes()
+    assert not (tmp_path / "p" / "video.mp4").exists()  # no stale copy under another name
+    data = _data(tmp_path / "p" / "index.html")["video"]
+    assert data["src"] == "video.webm" and data["duration"] == pytest.approx(1.2)
+    assert [p.name for p in (tmp_path / "p").iterdir() if p.name.startswith(".")] == []
+    # an mp4 of OpenCV's mp4v does not play in browsers: encoded again, as video.webm
+    monkeypatch.undo()
+    src = grey_video(tmp_path / "m.mp4", n=30, width=320, height=240)
+    assert P._fourcc(src)[0] not in P._PLAYABLE[".mp4"]  # reads as FMP4
+    (tmp_path / "q").mkdir()
+    written, seconds = P.web_video(src, tmp_path / "q")
+    assert written == tmp_path / "q" / "video.webm" and seconds == pytest.approx(1.2)
+
+
 def test_dataset_page_rows(tmp_path):
     rows = [
         PageRow("Class/v_1", "videos/Class__v_1/index.html", "run", "run", 0.9, "true positive",
