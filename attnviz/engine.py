@@ -765,6 +765,9 @@ class BackboneConfig:
             ``retries`` times, from new random weights (seed ``init_seed + 1000 * attempt``) and
             clip order (``seed + 1000 * attempt``). Deterministic: a rebuild makes the same
             attempts. Default: no retry.
+        zero_init_residual: start every residual block as the identity (the last batch
+            normalisation's scale of each block set to 0, torchvision's ``zero_init_residual``;
+            Goyal et al. 2017) before fine-tuning: for a random-init backbone. Default off.
         input_size: the frames' side while fine-tuning (``None``: the model's ``input_size``).
             The trunk is fully convolutional, so it can be fine-tuned on smaller frames than
             the attention model later sees (a finer feature grid for the masks at a quarter of
@@ -778,6 +781,7 @@ class BackboneConfig:
     min_top1: float = 0.0
     retries: int = 0
     input_size: int | None = None
+    zero_init_residual: bool = False
     lr: float = 1e-3
     weight_decay: float = 1e-4
     seed: int = 0
@@ -794,6 +798,24 @@ class BackboneConfig:
             )
         if self.pool not in ("max", "avg_max", "avg"):
             raise AttnvizError(f"backbone pool must be max, avg_max or avg, got {self.pool!r}")
+
+
+def zero_init_residual(trunk: nn.Module) -> int:
+    """Set the scale of the last batch normalisation of every torchvision residual block in
+    ``trunk`` to 0 (``bn2`` of a ``BasicBlock``, ``bn3`` of a ``Bottleneck``), as torchvision's
+    ``zero_init_residual=True`` does. Returns the number of blocks changed."""
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+
+    count = 0
+    with torch.no_grad():
+        for m in trunk.modules():
+            last = (
+                m.bn3 if isinstance(m, Bottleneck) else m.bn2 if isinstance(m, BasicBlock) else None
+            )
+            if last is not None and last.weight is not None:
+                last.weight.zero_()
+                count += 1
+    return count
 
 
 class _MilHead(nn.Module):
@@ -844,6 +866,8 @@ def finetune_backbone(
     )
     for p in net.parameters():
         p.requires_grad_(True)
+    if config.zero_init_residual:
+        zero_init_residual(model.backbone)
     torch.manual_seed(config.seed)
     nn.init.normal_(net.cls.weight, std=0.01)
     nn.init.zeros_(net.cls.bias)

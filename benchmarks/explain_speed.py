@@ -2,13 +2,15 @@
 10x longer video, measured in the same run.
 
 Speed: the end-to-end time of :func:`attnviz.pipeline.explain.spatial_map` (decode, preprocess,
-model, localization, overlay video, strip, CSV / JSON / npz writing) against the time of the
-model's forward pass alone on the same sampled frames, already decoded and preprocessed; both
-with the model loaded once, run alternately, median of ``--repeats``. Target: ratio <= 1.25
-(issue 18: <= 1.1 on opencv-doc's vtest.avi). The uniform run also times the decoding alone
-(:func:`attnviz.io.video.sample_uniform`) and prints where the video's keyframes are: a frame of
-an inter-coded video can only be decoded from the keyframe before it, so the frames that must
-be decoded to obtain the sampled ones exactly are counted too.
+model, localization, overlay video, strip, CSV / JSON / npz writing; without the page, whose
+cost is printed apart: ``index.html`` and the browser copy of the video, which
+:mod:`attnviz.pipeline.page` encodes again as VP8 unless browsers play the source) against the
+time of the model's forward pass alone on the same sampled frames, already decoded and
+preprocessed; both with the model loaded once, run alternately, median of ``--repeats``. Target:
+ratio <= 1.25 (issue 18: <= 1.1 on opencv-doc's vtest.avi). The uniform run also times the
+decoding alone (:func:`attnviz.io.video.sample_uniform`) and prints where the video's keyframes
+are: a frame of an inter-coded video can only be decoded from the keyframe before it, so the
+frames that must be decoded to obtain the sampled ones exactly are counted too.
 
 Memory: peak resident memory (and the peak of Python / numpy allocations) of a fresh process
 running ``spatial-map`` on the video and on a 10x longer one (the same frames looped ten
@@ -48,6 +50,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+#: What the page added to each timed run (``index.html`` + the browser copy), the last first.
+PAGE_COST: list[float] = []
 sys.path.insert(0, str(ROOT))
 
 
@@ -117,7 +121,7 @@ def time_speed(video: Path, model, repeats: int, fps: float | None, window: int,
 
     out_dir = Path(tempfile.mkdtemp(prefix="attnviz-bench-out-"))
     kw = {"fps": fps, "window": window, "stride": stride} if fps else {}
-    spatial_map(video, out_dir, model=model, quiet=True, **kw)  # warm-up, and the frames used
+    spatial_map(video, out_dir, model=model, quiet=True, html=False, **kw)  # warm-up, frames
     maps = load_attention(out_dir / "maps.npz")
     frames = [f for _, f in iter_frames(video, maps.frame_indices - 1)]
     x = preprocess(np.stack(frames), model.input_size)
@@ -136,19 +140,23 @@ def time_speed(video: Path, model, repeats: int, fps: float | None, window: int,
 
     from attnviz.io.video import sample_uniform
 
-    e2e, ref, dec = [], [], []
+    e2e, ref, dec, page = [], [], [], []
     for _ in range(repeats):
         t = time.perf_counter()
         model_alone()
         ref.append(time.perf_counter() - t)
         t = time.perf_counter()
-        spatial_map(video, out_dir, model=model, quiet=True, **kw)
+        spatial_map(video, out_dir, model=model, quiet=True, html=False, **kw)
         e2e.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        spatial_map(video, out_dir, model=model, quiet=True, **kw)
+        page.append(time.perf_counter() - t - e2e[-1])
         if not fps:
             t = time.perf_counter()
             sample_uniform(video, len(maps.frame_indices))
             dec.append(time.perf_counter() - t)
     decode = statistics.median(dec) if dec else None
+    PAGE_COST.append(statistics.median(page))
     return statistics.median(e2e), statistics.median(ref), maps.num_frames, decode
 
 
@@ -161,7 +169,7 @@ def time_speed_video(video: Path, ex, repeats: int, fps: float):
     from attnviz.pipeline.explain import spatial_map
 
     out_dir = Path(tempfile.mkdtemp(prefix="attnviz-bench-out-"))
-    spatial_map(video, out_dir, model=ex, fps=fps, quiet=True)  # warm-up, and the windows
+    spatial_map(video, out_dir, model=ex, fps=fps, quiet=True, html=False)  # warm-up, windows
     maps = load_attention(out_dir / "maps.npz")
     frames = np.stack([f for _, f in iter_frames(video, maps.frame_indices - 1)])
     n = ex.model.preprocess.clip_len
@@ -172,14 +180,18 @@ def time_speed_video(video: Path, ex, repeats: int, fps: float):
             a, g, _, _ = _acts_grads(ex.model, x, None)
             gradcam_3d(a, g)
 
-    e2e, ref = [], []
+    e2e, ref, page = [], [], []
     for _ in range(repeats):
         t = time.perf_counter()
         model_alone()
         ref.append(time.perf_counter() - t)
         t = time.perf_counter()
-        spatial_map(video, out_dir, model=ex, fps=fps, quiet=True)
+        spatial_map(video, out_dir, model=ex, fps=fps, quiet=True, html=False)
         e2e.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        spatial_map(video, out_dir, model=ex, fps=fps, quiet=True)
+        page.append(time.perf_counter() - t - e2e[-1])
+    PAGE_COST.append(statistics.median(page))
     return statistics.median(e2e), statistics.median(ref), len(xs)
 
 
@@ -310,6 +322,8 @@ def main() -> None:
         e2e, ref, n, dec = time_speed(video, model, args.repeats, fps, args.window, args.stride)
         print(f"[{label}] {n} sampled frames: spatial-map end to end {e2e:.2f} s, model alone "
               f"{ref:.2f} s, ratio {e2e / ref:.3f} (target <= 1.25)", flush=True)  # fmt: skip
+        print(f"    the page (index.html + browser copy of the video) adds {PAGE_COST[-1]:.2f} s",
+              flush=True)  # fmt: skip
         if dec is not None:
             from attnviz.io.video import uniform_indices
 
@@ -359,6 +373,8 @@ def main_video_model(args) -> None:
         print(f"[windows at {args.window_fps:g} fps] {n} windows: spatial-map end to end "
               f"{e2e:.2f} s, model alone (Grad-CAM forward + backward + map) {ref:.2f} s, ratio "
               f"{e2e / ref:.3f} (target <= 1.25)", flush=True)  # fmt: skip
+        print(f"    the page (index.html + browser copy of the video) adds {PAGE_COST[-1]:.2f} s",
+              flush=True)  # fmt: skip
     if not args.skip_memory:
         long_video = loop_video(video, work / "long.mp4", 10)
         fps = args.memory_window_fps

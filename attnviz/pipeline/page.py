@@ -11,9 +11,11 @@ The video itself: a source that browsers play (H.264 or HEVC in ``.mp4`` / ``.m4
 VP8, VP9 or AV1 in ``.webm``) is linked or copied beside the page as it is (``video.mp4``,
 ``video.webm``: nothing decoded, whatever its length). Anything else (OpenCV's ``mp4v``, what
 ``overlay.mp4`` uses, XviD, MJPEG) is encoded again as ``video.webm`` (VP8, else VP9; every
-decoded frame at the source rate, scaled so that its longer side is at most ``max_side``
-pixels): VP8 costs about 25 ms a 640x480 frame on one CPU core, by far the largest cost of
-``spatial-map`` on a long video (``--no-html`` skips the page). The heatmap and the boxes
+``k``-th decoded frame, the smallest ``k`` that brings the rate to at most ``max_fps``, scaled
+so that its longer side is at most ``max_side`` pixels). VP8 costs about 25 ms a 640x480 frame
+on one CPU core, 15 ms at 480x360: by far the largest cost of ``spatial-map`` on a long video
+(``--no-html`` skips the page). The maps, boxes and curve are drawn from the sampled frames'
+data whatever the copy's rate. The heatmap and the boxes
 are drawn by the page on a canvas over the video, from the maps at the feature-grid resolution.
 Where this OpenCV build writes neither codec (or no video file is given) the page has no video
 and plays a clock instead: heatmap, boxes and curve still work, over a dark frame.
@@ -117,7 +119,11 @@ def _link_or_copy(src: Path, dest: Path) -> None:
 
 
 def web_video(
-    video: str | os.PathLike[str], folder: str | os.PathLike[str], *, max_side: int = 640
+    video: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
+    *,
+    max_side: int = 480,
+    max_fps: float | None = 15.0,
 ) -> tuple[Path | None, float | None]:
     """The page's copy of ``video`` in ``folder`` and the video's length in seconds: the
     source itself when browsers play it (linked or copied, see the module's notes), else
@@ -137,7 +143,7 @@ def web_video(
         seconds: float | None = header / fps
     else:
         dest = dest_dir / WEB_VIDEO_NAME
-        written, count = _write_web_video(src, dest, max_side)
+        written, count = _write_web_video(src, dest, max_side, max_fps)
         seconds = count / fps if count else None
     for name in _WEB_NAMES:  # a copy an earlier run left under another name
         if written is None or name != written.name:
@@ -147,10 +153,16 @@ def web_video(
 
 
 def write_web_video(
-    video: str | os.PathLike[str], dest: str | os.PathLike[str], *, max_side: int = 640
+    video: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    *,
+    max_side: int = 480,
+    max_fps: float | None = 15.0,
 ) -> Path | None:
     """A browser-playable copy of ``video`` at ``dest`` (``.webm``: VP8, else VP9): every
-    decoded frame at the source rate, downscaled so the longer side is at most ``max_side``.
+    ``k``-th decoded frame at ``1 / k`` of the source rate, ``k`` the smallest that brings it to
+    at most ``max_fps`` (``None``: every frame), downscaled so the longer side is at most
+    ``max_side``.
 
     Returns:
         ``dest``, or ``None`` when this OpenCV build writes neither codec.
@@ -158,23 +170,28 @@ def write_web_video(
     Raises:
         AttnvizError: the video cannot be read.
     """
-    return _write_web_video(video, dest, max_side)[0]
+    return _write_web_video(video, dest, max_side, max_fps)[0]
 
 
-def _write_web_video(video, dest, max_side: int) -> tuple[Path | None, int]:
-    """:func:`write_web_video`, and the number of frames written."""
+def _write_web_video(video, dest, max_side: int, max_fps: float | None) -> tuple[Path | None, int]:
+    """:func:`write_web_video`, and the number of source frames that decoded."""
     import cv2
 
     from attnviz.io.video import iter_frames, stream_fps
     from attnviz.io.video_writer import open_video_writer
 
     fps = stream_fps(video)
+    step = 1 if max_fps is None or fps <= max_fps else int(np.ceil(fps / max_fps - 1e-9))
     for codec in ("VP80", "VP90"):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # decoding warnings were given by the explain pass
-                with open_video_writer(dest, fps, codec=codec) as w:
-                    for _, f in iter_frames(video):
+                decoded = 0
+                with open_video_writer(dest, fps / step, codec=codec) as w:
+                    for i, f in iter_frames(video):
+                        decoded = i + 1
+                        if i % step:
+                            continue
                         h, wd = f.shape[:2]
                         s = min(1.0, max_side / max(h, wd))
                         if s < 1.0:
@@ -185,8 +202,7 @@ def _write_web_video(video, dest, max_side: int) -> tuple[Path | None, int]:
                                 w.write(f)
                         else:
                             w.write(f)
-                    count = w.count
-            return Path(dest), count
+            return Path(dest), decoded
         except AttnvizError as exc:
             if "cannot write" not in str(exc):
                 raise
@@ -236,7 +252,8 @@ def write_video_page(
     title: str | None = None,
     back: str | None = None,
     colormap: str = "jet",
-    max_side: int = 640,
+    max_side: int = 480,
+    max_fps: float | None = 15.0,
 ) -> Path:
     """Write ``out_dir/index.html`` (and ``out_dir/video.webm``): one video's interactive page.
 
@@ -257,7 +274,8 @@ def write_video_page(
         title: the page's title (default ``attnviz: <video>``).
         back: relative link to the dataset page, if any.
         colormap: heatmap colours (jet, turbo, inferno, viridis, hot).
-        max_side: longest side of the video copy in pixels.
+        max_side, max_fps: the longest side in pixels and the highest rate of the copy that
+            attnviz encodes (:func:`write_web_video`; a playable source is linked as it is).
 
     Returns:
         the page's path.
@@ -282,7 +300,7 @@ def write_video_page(
     src = None
     duration = None
     if video is not None:
-        written, duration = web_video(video, folder, max_side=max_side)
+        written, duration = web_video(video, folder, max_side=max_side, max_fps=max_fps)
         if duration is None:  # nothing written: the length from what decodes
             from attnviz.io.video import probe
 

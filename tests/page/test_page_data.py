@@ -108,13 +108,18 @@ def test_inline_data_cannot_close_its_script_and_nothing_is_fetched(tmp_path):
         assert not re.search(r"https?:|//cdn|@import|url\(", code), name
 
 
-def test_web_copy_plays_every_frame_and_is_downscaled(tmp_path):
+def test_web_copy_rate_and_size(tmp_path):
     video = grey_video(tmp_path / "g.mp4", n=30, width=320, height=240)
     write_video_page(tmp_path / "p", hot_output(n_source=30, size=(240, 320)), video=video,
-                     max_side=160)  # fmt: skip
+                     max_side=160, max_fps=None)  # fmt: skip
     info = probe(tmp_path / "p" / "video.webm")
     assert (info.num_frames, info.width, info.height, info.fps) == (30, 160, 120, 25.0)
     assert _data(tmp_path / "p" / "index.html")["video"]["duration"] == pytest.approx(1.2)
+    # the default: at most 15 frames a second (every second frame of 25), longest side 480
+    write_video_page(tmp_path / "q", hot_output(n_source=30, size=(240, 320)), video=video)
+    info = probe(tmp_path / "q" / "video.webm")
+    assert (info.num_frames, info.width, info.height, info.fps) == (15, 320, 240, 12.5)
+    assert _data(tmp_path / "q" / "index.html")["video"]["duration"] == pytest.approx(1.2)
 
 
 def test_a_source_browsers_play_is_linked_not_encoded(tmp_path, monkeypatch):

@@ -127,3 +127,17 @@ def test_backbone_fine_tuning_starts_again_when_it_does_not_take_off(tmp_path, m
     assert (tmp_path / "backbone_log_attempt1.csv").read_text() == "attempt 1\n"
     assert (tmp_path / "backbone_log.csv").read_text() == "attempt 2\n"
     assert (tmp_path / "backbone.pt").is_file()
+
+
+def test_zero_init_residual_starts_every_block_as_the_identity():
+    from attnviz.engine import zero_init_residual
+
+    assert BackboneConfig().zero_init_residual is False
+    m = build_recognizer("resnet18", 3, weights=None, random_init=True, backbone_stage=2)
+    trunk = m.backbone.eval()  # conv1, bn1, relu, maxpool, layer1, layer2
+    blocks = [b for layer in (trunk[4], trunk[5]) for b in layer]
+    x = torch.randn(1, 64, 16, 16)
+    assert not torch.allclose(blocks[1](x), torch.relu(x))
+    assert zero_init_residual(trunk) == 4  # layer1 and layer2, two BasicBlocks each
+    assert all(float(b.bn2.weight.abs().sum()) == 0 for b in blocks)
+    assert torch.allclose(blocks[1](x), torch.relu(x))  # no downsample: the block is relu(x)
