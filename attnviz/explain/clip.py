@@ -166,12 +166,26 @@ def _pixel_baseline(x: torch.Tensor, baseline: str) -> torch.Tensor:
 def temporal_scorer(model, clip: Clip, *, batch: int = 16) -> Callable[[np.ndarray], np.ndarray]:
     """``score(keep [S, n] bool) -> ndarray[S]``: the target's probability when the frames with
     ``keep == False`` are replaced by their baselines (for
-    :func:`attnviz.metrics.deletion_curve`)."""
+    :func:`attnviz.metrics.deletion_curve`). Each frame's share of the head is computed once, for
+    the intact and the replaced frame, and mixed per score (:func:`mix_frame_terms`)."""
 
+    from attnviz.explain.methods import _frame_split, mix_frame_terms
+
+    terms, rest, _ = _frame_split(model)
+    cache: list[tuple] = []  # the intact and the replaced clip's per-frame terms, once
+
+    @torch.no_grad()
     def score(keep: np.ndarray) -> np.ndarray:
         k = torch.as_tensor(np.asarray(keep, dtype=bool), device=clip.features.device)
-        x = torch.where(k[:, :, None, None, None], clip.features[None], clip.baseline[None])
-        return head_probs(model, x, batch=batch)[:, clip.target].cpu().numpy().astype(np.float64)
+        if not cache:
+            cache.extend((terms(clip.features[None]), terms(clip.baseline[None])))
+        full, removed = cache
+        out = [
+            torch.softmax(rest(mix_frame_terms(full, removed, k[i : i + batch])).float(), dim=1)
+            for i in range(0, len(k), batch)
+        ]
+        probs = torch.cat(out) if out else torch.zeros(0, 1, device=k.device)
+        return probs[:, clip.target].cpu().numpy().astype(np.float64)
 
     return score
 

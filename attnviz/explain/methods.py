@@ -228,11 +228,7 @@ class OcclusionExplainer(Explainer):
             keep = torch.ones(len(group), n, dtype=torch.bool, device=x.device)
             for j, s in enumerate(group):
                 keep[j, s : s + kt] = False
-            mixed = tuple(
-                None if f is None else torch.where(_bcast(keep, f), f, r)
-                for f, r in zip(full, removed, strict=True)
-            )
-            mixed = type(full)(*mixed) if hasattr(full, "_fields") else mixed
+            mixed = mix_frame_terms(full, removed, keep)
             drops.append(p0 - self._probs(rest, mixed, clip.target))
         d = torch.cat(drops)  # [windows]
         total = torch.zeros(n, device=x.device)
@@ -265,6 +261,18 @@ class OcclusionExplainer(Explainer):
 def _bcast(keep: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """``keep [P, n]`` shaped to broadcast against ``like [1, n, ...]``."""
     return keep.reshape(*keep.shape, *([1] * (like.ndim - 2)))
+
+
+def mix_frame_terms(full: tuple, removed: tuple, keep: torch.Tensor) -> tuple:
+    """The per-frame terms (:func:`_frame_split`) of ``P`` clips that keep frame ``t`` of the
+    intact clip (``full``, each field ``[1, n, ...]``) where ``keep [P, n]`` is true and take
+    its replacement's (``removed``) elsewhere: what replacing whole frames gives, without
+    recomputing any frame's terms."""
+    mixed = tuple(
+        None if f is None else torch.where(_bcast(keep, f), f, r)
+        for f, r in zip(full, removed, strict=True)
+    )
+    return type(full)(*mixed) if hasattr(full, "_fields") else mixed
 
 
 #: Largest interpolated batch integrated gradients builds on the CPU, in bytes. Past about

@@ -949,10 +949,13 @@ def format_markdown(
 ) -> str:
     """The comparison as Markdown: one table per group of metrics (methods as rows)."""
     acc = info.get("accuracy", float("nan"))
+    # with --model: "<video model>; attention: <paper model>"; the accuracy is the first's
+    model, _, attention = str(info.get("checkpoint")).partition("; attention: ")
     lines = [
         f"Explanations compared on {info.get('videos')} videos ({info.get('clips')} clips) of "
-        f"`{info.get('data')}` ({info.get('split')} split), model: {info.get('checkpoint')}"
+        f"`{info.get('data')}` ({info.get('split')} split), model: {model}"
         + (f", top-1 accuracy {100 * acc:.1f}%" if np.isfinite(acc) else "")
+        + (f"; attention: {attention}" if attention else "")
         + f"; sampling {info.get('sampling')}; removed frames/cells replaced by their "
         f"{info.get('baseline')} baseline.",
         "",

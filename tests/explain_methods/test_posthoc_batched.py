@@ -184,3 +184,20 @@ def test_spliced_clips_without_gradients_equal_the_whole_head(tiny_model, frames
     torch.testing.assert_close(got.logits, ref.logits, rtol=0, atol=1e-5)
     torch.testing.assert_close(got.temporal, ref.temporal, rtol=0, atol=1e-6)
     torch.testing.assert_close(got.mask, ref.mask)
+
+
+@pytest.mark.parametrize("options", [{}, {"fast": False}])
+def test_frame_scorer_mixes_each_frames_terms_like_replaced_features(tiny_model, frames, options):
+    from attnviz.explain.clip import head_probs, temporal_scorer
+
+    model = tiny_model(**options)
+    clip = prepare_clip(model, frames, target=1)
+    keep = np.random.default_rng(0).random((21, clip.num_frames)) > 0.4
+    keep[0] = True
+    keep[1] = False
+    got = temporal_scorer(model, clip, batch=4)(keep)
+    k = torch.as_tensor(keep)
+    x = torch.where(k[:, :, None, None, None], clip.features[None], clip.baseline[None])
+    want = head_probs(model, x, batch=4)[:, 1].numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    assert got[0] != got[1]
