@@ -409,7 +409,7 @@ def compare_explanations(
         if sanity_videos > 0:
             sanity_rows = _sanity(
                 paper, dataset, names, options, sampling, count=sanity_videos, seed=seed,
-                quiet=quiet,
+                quiet=quiet, trained_maps=run.first_maps,
             )  # fmt: skip
         described = Path(checkpoint).name if checkpoint is not None else "default model"
         clips = faith.clips
@@ -698,6 +698,8 @@ class _Run:
     timings: dict[str, float]
     seconds: float
     top1: dict[str, list[bool]] = field(default_factory=dict)
+    #: video key -> {method: ClipMaps} of its first clip (what the sanity check starts from)
+    first_maps: dict[str, dict] = field(default_factory=dict)
 
 
 def _explain_dataset(
@@ -713,10 +715,15 @@ def _explain_dataset(
     run = _Run({m: [] for m in explainers}, {m: {} for m in explainers}, [], {}, 0.0)
     t_start = time.perf_counter()
     for key, path in tqdm(data.videos.items(), desc="videos", unit="video", disable=quiet):
+
+        def on_clip(clip, start, maps, key=key) -> None:
+            faith.on_clip(clip, start, maps)
+            run.first_maps.setdefault(key, dict(maps))
+
         res = explain_video_methods(
             path, model, explainers, frames=sampling.frames, fps=sampling.fps,
             window=sampling.window, stride=sampling.stride, baseline=sampling.baseline, name=key,
-            on_clip=faith.on_clip, timings=run.timings, quiet=quiet,
+            on_clip=on_clip, timings=run.timings, quiet=quiet,
         )  # fmt: skip
         first = next(iter(res.values()))
         if key in data.labels:
@@ -863,8 +870,12 @@ def _first_clip(path: Path, sampling: _Sampling) -> list[np.ndarray]:
     return out
 
 
-def _sanity(model, data, names, options, sampling: _Sampling, *, count, seed, quiet) -> list[dict]:
-    """Mean rank correlation per (method, stage) over the first clip of ``count`` videos."""
+def _sanity(
+    model, data, names, options, sampling: _Sampling, *, count, seed, quiet, trained_maps=None
+) -> list[dict]:
+    """Mean rank correlation per (method, stage) over the first clip of ``count`` videos.
+    ``trained_maps`` (video key -> {method: ClipMaps} of that clip, as the main pass computed
+    them with the same model and options) spares computing the trained maps again."""
     from tqdm.auto import tqdm
 
     from attnviz.explain import cascading_randomization, make_explainer, prepare_clip
@@ -883,7 +894,10 @@ def _sanity(model, data, names, options, sampling: _Sampling, *, count, seed, qu
     for key in tqdm(keys, desc="sanity", unit="video", disable=quiet):
         clip_frames = np.stack(_first_clip(data.videos[key], sampling))
         clip = prepare_clip(model, clip_frames, baseline=sampling.baseline)
-        trained = {m: make_explainer(m, model, **options)(clip) for m in names}
+        known = (trained_maps or {}).get(key, {})
+        trained = {
+            m: known[m] if m in known else make_explainer(m, model, **options)(clip) for m in names
+        }
         backbone_intact = True
         for stage, rmodel in cascading_randomization(model, seed=seed):
             if stage not in stages:
