@@ -31,6 +31,7 @@ SLOW = {"recipes/tiny.json": "about 15 s of CPU"}
 #: commands never run here (substring -> why): tests/test_default_model.py rebuilds the model
 NEVER = {
     "recipes/default_model.json": "5 minutes; tests/test_default_model.py (slow) rebuilds it",
+    "recipes/r3d18_synth.json": "9 minutes on 2 cores; tests/train covers the video_model recipe",
     "compare-explanations": "26 minutes on 2 CPU cores (tests/explain_methods cover it)",
     "synth --out synth2000": "the input of compare-explanations only",
 }
