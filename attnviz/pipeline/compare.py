@@ -42,6 +42,7 @@ from attnviz.io.atomic import output_dir
 from attnviz.localize import (
     LocalizeParams,
 )
+from attnviz.pipeline.compare_video import CurveSet
 from attnviz.pipeline.scoring import SPATIAL_IOU, TEMPORAL_TIOU, ScoreProtocols
 from attnviz.report import markdown_table
 from attnviz.types import (
@@ -609,53 +610,31 @@ def _check_options(baseline, temporal_steps, spatial_steps, random_orders, sanit
         )
 
 
-class _Faithfulness:
-    """Deletion and insertion curves of every clip (frames and feature cells), for each method
-    and for random orders; :meth:`on_clip` is the ``on_clip`` hook of
+class _Faithfulness(CurveSet):
+    """:class:`~attnviz.pipeline.compare_video.CurveSet` of the paper model's clips;
+    :meth:`on_clip` is the ``on_clip`` hook of
     :func:`~attnviz.explain.video.explain_video_methods`."""
 
     def __init__(
         self, model, methods, *, batch, spatial_steps, temporal_steps, random_orders, seed,
         random_row: str = RANDOM_ROW,
     ):  # fmt: skip
+        super().__init__(
+            methods, batch=batch, spatial_steps=spatial_steps, temporal_steps=temporal_steps,
+            random_orders=random_orders, seed=seed, random_row=random_row,
+        )  # fmt: skip
         self.model = model
-        self.random_row = random_row
-        self.batch = batch
-        self.spatial = dict(steps=spatial_steps, batch=batch, seed=seed)
-        self.temporal = dict(steps=temporal_steps, batch=batch, seed=seed)
-        self.random_orders = random_orders
-        self.curves: dict[str, dict[str, list]] = {m: {} for m in [*methods, random_row]}
-        self.clips = 0
-
-    def _add(self, method: str, kind: str, curve) -> None:
-        self.curves[method].setdefault(kind, []).append(curve)
 
     def on_clip(self, clip, start, maps) -> None:
         from attnviz.explain import spatial_scorer, temporal_scorer
-        from attnviz.metrics import deletion_curve, insertion_curve, random_order_curves
 
         self.clips += 1
         ts = temporal_scorer(self.model, clip, batch=self.batch)
         ss = spatial_scorer(self.model, clip, batch=self.batch)
         for m, mp in maps.items():
-            self._add(m, "deletion_frames", deletion_curve(mp.importance, ts, **self.temporal))
-            self._add(m, "insertion_frames", insertion_curve(mp.importance, ts, **self.temporal))
-            self._add(m, "deletion_cells", deletion_curve(mp.mask, ss, **self.spatial))
-            self._add(m, "insertion_cells", insertion_curve(mp.mask, ss, **self.spatial))
-        shapes = {
-            "frames": ((clip.num_frames,), ts, self.temporal),
-            "cells": (tuple(clip.features.shape[:1]) + clip.grid, ss, self.spatial),
-        }
-        for what, (shape, scorer, kw) in shapes.items():
-            d, i = random_order_curves(shape, scorer, repeats=self.random_orders, **kw)
-            self._add(self.random_row, f"deletion_{what}", d)
-            self._add(self.random_row, f"insertion_{what}", i)
-
-    def mean_curves(self) -> dict[str, dict[str, object]]:
-        """``{method: {kind: mean curve}}`` over the clips (random orders as ``random_row``)."""
-        from attnviz.metrics import mean_curve
-
-        return {m: {k: mean_curve(v) for k, v in c.items() if v} for m, c in self.curves.items()}
+            self.add_method(m, mp.importance, mp.mask, ts, ss)
+        cells = tuple(clip.features.shape[:1]) + clip.grid
+        self.add_random((clip.num_frames,), cells, ts, ss)
 
 
 @dataclass(frozen=True)

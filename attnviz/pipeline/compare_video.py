@@ -39,13 +39,13 @@ PAPER_RANDOM_ROW = "random order (paper model)"
 VIDEO_STAGES = ("classifier", "all")
 
 
-class VideoFaithfulness:
-    """Deletion and insertion curves (frames and cells) of a video model's clips, for each
-    method and for random orders; the same interface as the paper model's (``curves``,
-    ``clips``, :meth:`mean_curves`).
+class CurveSet:
+    """Deletion and insertion curves (frames and cells) of every clip, for each method and for
+    random orders: what the paper model's and a video model's faithfulness share (``curves``,
+    ``clips``, :meth:`mean_curves`); subclasses give the scorers in their ``on_clip``.
 
     Args:
-        methods: the video methods.
+        methods: the methods compared.
         batch: perturbed clips per forward pass.
         spatial_steps, temporal_steps, random_orders, seed: as ``compare_explanations``.
         random_row: the name of the random-order row.
@@ -65,12 +65,44 @@ class VideoFaithfulness:
     def _add(self, method: str, kind: str, curve) -> None:
         self.curves[method].setdefault(kind, []).append(curve)
 
+    def add_method(self, method: str, importance, mask, ts, ss) -> None:
+        """One method's four curves on one clip: frames removed / added in the order of
+        ``importance`` (scored by ``ts``), cells in the order of ``mask`` (``ss``)."""
+        from attnviz.metrics import deletion_curve, insertion_curve
+
+        self._add(method, "deletion_frames", deletion_curve(importance, ts, **self.temporal))
+        self._add(method, "insertion_frames", insertion_curve(importance, ts, **self.temporal))
+        self._add(method, "deletion_cells", deletion_curve(mask, ss, **self.spatial))
+        self._add(method, "insertion_cells", insertion_curve(mask, ss, **self.spatial))
+
+    def add_random(self, frames_shape: tuple, cells_shape: tuple, ts, ss) -> None:
+        """The random-order row's curves on one clip."""
+        from attnviz.metrics import random_order_curves
+
+        shapes = {
+            "frames": (frames_shape, ts, self.temporal),
+            "cells": (cells_shape, ss, self.spatial),
+        }
+        for what, (shape, scorer, kw) in shapes.items():
+            d, i = random_order_curves(shape, scorer, repeats=self.random_orders, **kw)
+            self._add(self.random_row, f"deletion_{what}", d)
+            self._add(self.random_row, f"insertion_{what}", i)
+
+    def mean_curves(self) -> dict[str, dict[str, object]]:
+        """``{method: {kind: mean curve}}`` over the clips (random orders as ``random_row``)."""
+        from attnviz.metrics import mean_curve
+
+        return {m: {k: mean_curve(v) for k, v in c.items() if v} for m, c in self.curves.items()}
+
+
+class VideoFaithfulness(CurveSet):
+    """:class:`CurveSet` of a video model's clips."""
+
     def on_clip(self, ex, frames: np.ndarray, maps: Mapping[str, object]) -> None:
         """Curves of one clip (``frames [L, H, W, 3]`` as the model saw them), ``maps``:
         method -> :class:`~attnviz.explain.video_methods.VideoClipMaps`; ``ex``: an
         explainer of the model (its batch and precision are used)."""
         from attnviz.explain.video_methods import clip_scorers
-        from attnviz.metrics import deletion_curve, insertion_curve, random_order_curves
 
         self.clips += 1
         first = next(iter(maps.values()))
@@ -83,25 +115,9 @@ class VideoFaithfulness:
 
         for m, mp in maps.items():
             ts, ss = get(tuple(mp.mask.shape[-2:]))
-            self._add(m, "deletion_frames", deletion_curve(mp.importance, ts, **self.temporal))
-            self._add(m, "insertion_frames", insertion_curve(mp.importance, ts, **self.temporal))
-            self._add(m, "deletion_cells", deletion_curve(mp.mask, ss, **self.spatial))
-            self._add(m, "insertion_cells", insertion_curve(mp.mask, ss, **self.spatial))
+            self.add_method(m, mp.importance, mp.mask, ts, ss)
         ts, ss = get(tuple(first.mask.shape[-2:]))
-        shapes = {
-            "frames": ((len(first.importance),), ts, self.temporal),
-            "cells": (tuple(first.mask.shape), ss, self.spatial),
-        }
-        for what, (shape, scorer, kw) in shapes.items():
-            d, i = random_order_curves(shape, scorer, repeats=self.random_orders, **kw)
-            self._add(self.random_row, f"deletion_{what}", d)
-            self._add(self.random_row, f"insertion_{what}", i)
-
-    def mean_curves(self) -> dict[str, dict[str, object]]:
-        """``{method: {kind: mean curve}}`` over the clips."""
-        from attnviz.metrics import mean_curve
-
-        return {m: {k: mean_curve(v) for k, v in c.items() if v} for m, c in self.curves.items()}
+        self.add_random((len(first.importance),), tuple(first.mask.shape), ts, ss)
 
 
 def _last_linear(module):
