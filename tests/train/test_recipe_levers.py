@@ -4,6 +4,7 @@ model and the earlier recipes unchanged), each doing what it says when on."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -141,3 +142,19 @@ def test_zero_init_residual_starts_every_block_as_the_identity():
     assert zero_init_residual(trunk) == 4  # layer1 and layer2, two BasicBlocks each
     assert all(float(b.bn2.weight.abs().sum()) == 0 for b in blocks)
     assert torch.allclose(blocks[1](x), torch.relu(x))  # no downsample: the block is relu(x)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (Path(__file__).resolve().parents[2] / "recipes").glob("*.json"))
+)
+def test_every_recipe_in_the_repository_is_valid(name):
+    """Every file of ``recipes/`` reads, and its backbone and train sections build their configs
+    (a misspelt key or a bad value fails here, not minutes into a run)."""
+    from attnviz.pipeline.train import load_recipe
+
+    recipe = load_recipe(Path(__file__).resolve().parents[2] / "recipes" / name)
+    if "backbone" in recipe:
+        BackboneConfig(**recipe["backbone"])
+    if "train" in recipe:
+        TrainConfig(**recipe["train"])
+    assert recipe.get("out"), name
