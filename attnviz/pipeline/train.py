@@ -72,6 +72,7 @@ __all__ = [
     "backbone_stamp",
     "classify_checkpoints",
     "load_recipe",
+    "recipe_configs",
     "run_recipe",
     "split_validation",
 ]
@@ -248,19 +249,34 @@ def backbone_stamp(recipe: Mapping[str, Any], train: VideoList) -> str:
     )
 
 
+def recipe_configs(recipe: Mapping[str, Any]):
+    """The recipe's ``train`` and ``backbone`` sections as ``(TrainConfig, BackboneConfig |
+    None)``; an unknown key or a bad value raises :class:`AttnvizError` naming the section."""
+    from attnviz.engine import BackboneConfig, TrainConfig
+
+    try:
+        tconf = TrainConfig(**{"save_every": 0, **(recipe.get("train") or {})})
+    except TypeError as exc:
+        raise AttnvizError(f"recipe section train: {exc}") from None
+    bconf = None
+    if recipe.get("backbone"):
+        try:
+            bconf = BackboneConfig(**recipe["backbone"])
+        except TypeError as exc:
+            raise AttnvizError(f"recipe section backbone: {exc}") from None
+    return tconf, bconf
+
+
 def _finetune(recipe, model, train: VideoList, dist_info, quiet: bool) -> None:
     """The ``backbone`` stage: fine-tune, or reuse ``<out>/backbone.pt`` made with the same
     settings."""
     import torch
 
     from attnviz.data.datasets import VideoClipDataset
-    from attnviz.engine import BackboneConfig, finetune_backbone
+    from attnviz.engine import finetune_backbone
     from attnviz.io.atomic import atomic_path, atomic_write_text
 
-    try:
-        bconf = BackboneConfig(**recipe["backbone"])
-    except TypeError as exc:
-        raise AttnvizError(f"recipe section backbone: {exc}") from None
+    bconf = recipe_configs(recipe)[1]
     out = Path(recipe["out"])
     weights, stamp_path = out / "backbone.pt", out / "backbone.json"
     stamp = backbone_stamp(recipe, train)
@@ -409,12 +425,9 @@ def run_recipe(
 
     Returns the engine's summary plus ``"export"`` (the exported checkpoint) when asked.
     """
-    from attnviz.engine import TrainConfig, cleanup_distributed, fit, setup_distributed
+    from attnviz.engine import cleanup_distributed, fit, setup_distributed
 
-    try:
-        tconf = TrainConfig(**{"save_every": 0, **(recipe.get("train") or {})})
-    except TypeError as exc:
-        raise AttnvizError(f"recipe section train: {exc}") from None
+    tconf, _ = recipe_configs(recipe)  # a bad key fails here, before any work
     dist_info = setup_distributed(tconf.device)
     try:
         syn = recipe.get("synthetic")

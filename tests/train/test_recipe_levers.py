@@ -144,17 +144,30 @@ def test_zero_init_residual_starts_every_block_as_the_identity():
     assert torch.allclose(blocks[1](x), torch.relu(x))  # no downsample: the block is relu(x)
 
 
-@pytest.mark.parametrize(
-    "name", sorted(p.name for p in (Path(__file__).resolve().parents[2] / "recipes").glob("*.json"))
-)
-def test_every_recipe_in_the_repository_is_valid(name):
-    """Every file of ``recipes/`` reads, and its backbone and train sections build their configs
-    (a misspelt key or a bad value fails here, not minutes into a run)."""
-    from attnviz.pipeline.train import load_recipe
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
-    recipe = load_recipe(Path(__file__).resolve().parents[2] / "recipes" / name)
-    if "backbone" in recipe:
-        BackboneConfig(**recipe["backbone"])
-    if "train" in recipe:
-        TrainConfig(**recipe["train"])
+
+@pytest.mark.parametrize("name", sorted(p.name for p in RECIPES.glob("*.json")))
+def test_every_recipe_in_the_repository_is_valid(name):
+    """Every file of ``recipes/`` reads and its train and backbone sections build their configs,
+    as ``attnviz train`` checks them before any work."""
+    from attnviz.pipeline.train import load_recipe, recipe_configs
+
+    recipe = load_recipe(RECIPES / name)
+    tconf, bconf = recipe_configs(recipe)
+    assert isinstance(tconf, TrainConfig)
+    assert (bconf is not None) == bool(recipe.get("backbone")), name
     assert recipe.get("out"), name
+
+
+def test_a_misspelt_backbone_key_fails_before_any_work(tmp_path):
+    from attnviz.pipeline.train import run_recipe
+
+    recipe = {
+        "synthetic": {"out": str(tmp_path / "synth"), "videos": 4, "seed": 1},
+        "backbone": {"epoch": 2},
+        "out": str(tmp_path / "run"),
+    }
+    with pytest.raises(AttnvizError, match="recipe section backbone"):
+        run_recipe(recipe, quiet=True)
+    assert not (tmp_path / "synth").exists()
