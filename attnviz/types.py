@@ -97,6 +97,11 @@ class AttentionOutput:
             ``i`` of ``h`` centred on pixel ``(i + 0.5) * H / h - 0.5``). A torchvision ResNet
             cut after a stage of stride ``S`` centres cell ``i`` on input pixel ``S * i``:
             offset ``0.5 / S - 0.5`` (-0.4375 at stride 8). Default ``(0, 0)``.
+        threshold (float or None): the binarisation threshold of masks and normalised
+            importance that the model which made these maps was built for (its checkpoint's
+            ``localize.threshold``, see :func:`attnviz.models.load_checkpoint`); the
+            localization functions use it when :class:`~attnviz.localize.LocalizeParams` leaves
+            ``threshold`` unset. ``None``: the paper's 0.5.
     """
 
     frame_indices: np.ndarray
@@ -111,9 +116,12 @@ class AttentionOutput:
     fps: float = 0.0
     window_starts: np.ndarray | None = None
     grid_offset: tuple[float, float] = (0.0, 0.0)
+    threshold: float | None = None
 
     def __post_init__(self) -> None:
         t = len(self.frame_indices)
+        if self.threshold is not None and not 0.0 <= float(self.threshold) <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1] or None, got {self.threshold}")
         if len(self.grid_offset) != 2 or not all(-1.0 < float(v) < 1.0 for v in self.grid_offset):
             raise ValueError(f"grid_offset must be (dy, dx) in (-1, 1), got {self.grid_offset}")
         if len(self.timestamps) != t:

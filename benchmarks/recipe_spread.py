@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         "--threshold",
         type=float,
         default=None,
-        help="LocalizeParams.threshold, for masks and importance (default: the paper's 0.5)",
+        help="LocalizeParams.threshold, for masks and importance (default: each model's own, "
+        "else the paper's 0.5)",
     )
     ap.add_argument("--train-only", action="store_true")
     ap.add_argument("--score-only", action="store_true")
@@ -159,10 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ts = TestSet(work, args.test_seed, args.test_videos, quiet=args.quiet)
     params = LocalizeParams()
-    rule = "`attnviz.localize` defaults"
+    rule = "`attnviz.localize` defaults: each model's own threshold (its recipe's `localize`)"
     if args.threshold is not None:
         params = LocalizeParams(threshold=args.threshold)
-        rule += f" but threshold {params.threshold:g} for masks and importance"
+        rule = (
+            f"`attnviz.localize` defaults but threshold {args.threshold:g} for masks and importance"
+        )
     rows: dict[str, dict] = {}
     for s in args.seeds:
         model = work / f"seed{s}" / "model.pt"

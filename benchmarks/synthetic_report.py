@@ -119,6 +119,7 @@ def _outputs(model, cache: Path, videos, frames_size, batch: int = 16):
                     video=items[s + j].key,
                     fps=c.fps,
                     grid_offset=model.grid_offset,
+                    threshold=getattr(model, "localize_threshold", None),
                 )
             )
             durations.append(c.num_frames / c.fps)
@@ -275,6 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ablations", default="train", help="train, skip, or a folder of <name>.pt")
     ap.add_argument("--margin", type=float, default=0.10)
     ap.add_argument("--mask-norm", default="none", help="localization rule (paper: none)")
+    ap.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="masks and importance (default: each model's own, else the paper's 0.5)",
+    )
     ap.add_argument("--check-videos", type=int, default=3, help="explain_video consistency check")
     ap.add_argument("--out", default=None, help="write the Markdown report here")
     ap.add_argument("--quiet", action="store_true")
@@ -312,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     mean_w, mean_h = wh.mean(axis=0)
-    params = LocalizeParams(mask_norm=args.mask_norm)
+    params = LocalizeParams(mask_norm=args.mask_norm, threshold=args.threshold)
 
     results: dict[str, dict] = {}
     baseline_rows: dict[str, dict] = {}
@@ -381,11 +388,21 @@ def main(argv: list[str] | None = None) -> int:
     passed = all(g >= args.margin for *_, g in checks)
 
     md = ["# Synthetic localization report", ""]
+    from attnviz.models import load_checkpoint
+
+    own = load_checkpoint(model_path)[0].localize_threshold
+    thr_text = (
+        f"{args.threshold:g} (`--threshold`)"
+        if args.threshold is not None
+        else f"{own:g} (the model's own, from its recipe's `localize` section)"
+        if own is not None
+        else "0.5 (the paper's)"
+    )
     md.append(
         f"Test set: {len(test)} synthetic videos, seed {args.test_seed} (training seed "
         f"{train_seed}), {len(tgt)} action instances, {len(test.class_names)} classes. Model: "
         f"`{model_path.relative_to(ROOT) if model_path.is_relative_to(ROOT) else model_path}`. "
-        f"Localization: `attnviz.localize` with threshold {params.threshold}, mask normalisation "
+        f"Localization: `attnviz.localize` with threshold {thr_text}, mask normalisation "
         f"`{params.mask_norm}`, frame importance `{params.importance}` over steps, "
         f"`{params.importance_norm}`-normalised. Evaluators: `thumos14` (temporal), `act` "
         f"(frame-mAP, video-mAP). Run time {time.perf_counter() - t_start:.0f} s."

@@ -70,7 +70,10 @@ def compare_explanations_cmd(
         4, "--sanity-videos", help="Videos of the randomisation check (0: skip)."
     ),
     threshold: float = typer.Option(
-        0.5, "--threshold", help="Binarisation threshold (paper: 0.5)."
+        None,
+        "--threshold",
+        help="Binarisation threshold (default: for the attention method the one the model was "
+        "built for, for the others and models without one the paper's 0.5).",
     ),
     figure_video: str = typer.Option(
         None,

@@ -64,8 +64,13 @@ def detect_cmd(
     stride: Annotated[int, typer.Option("--stride", help=_STRIDE)] = 12,
     classes: Annotated[str, typer.Option("--classes", help=_CLASSES)] = "top1",
     threshold: Annotated[
-        float, typer.Option("--threshold", help="Mask and importance threshold (paper: 0.5).")
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            "--threshold",
+            help="Mask and importance threshold (default: the one the model was built for, "
+            "else the paper's 0.5).",
+        ),
+    ] = None,
     save_maps: Annotated[
         bool, typer.Option("--save-maps", help="Also write maps/<video>.npz.")
     ] = False,

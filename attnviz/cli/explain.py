@@ -121,7 +121,11 @@ def spatial_map_cmd(
     fps: float = typer.Option(None, "--fps", help=_FPS),
     window: int = typer.Option(25, "--window", help=_WINDOW),
     stride: int = typer.Option(12, "--stride", help=_STRIDE),
-    threshold: float = typer.Option(0.5, "--threshold", help="Mask threshold (paper: 0.5)."),
+    threshold: float = typer.Option(
+        None,
+        "--threshold",
+        help="Mask threshold (default: the one the model was built for, else the paper's 0.5).",
+    ),
     alpha: float = typer.Option(0.5, "--alpha", help="Heatmap opacity in the overlay."),
     colormap: str = typer.Option("jet", "--colormap", help="jet, turbo, inferno, viridis, hot."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
@@ -167,7 +171,12 @@ def temporal_map_cmd(
     fps: float = typer.Option(None, "--fps", help=_FPS),
     window: int = typer.Option(25, "--window", help=_WINDOW),
     stride: int = typer.Option(12, "--stride", help=_STRIDE),
-    threshold: float = typer.Option(0.5, "--threshold", help="Importance threshold (paper: 0.5)."),
+    threshold: float = typer.Option(
+        None,
+        "--threshold",
+        help="Importance threshold (default: the one the model was built for, else the "
+        "paper's 0.5).",
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or bf16."),
     model: str = typer.Option(None, "--model", help=_MODEL),
@@ -204,7 +213,12 @@ def temporal_map_cmd(
 def localize_cmd(
     maps: Path = typer.Option(..., "--maps", help="maps.npz written by attnviz or another model."),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
-    threshold: float = typer.Option(0.5, "--threshold", help="Threshold for masks and importance."),
+    threshold: float = typer.Option(
+        None,
+        "--threshold",
+        help="Threshold for masks and importance (default: the one stored with the maps by "
+        "their model, else the paper's 0.5).",
+    ),
     mask_norm: str = typer.Option("none", "--mask-norm", help="none, frame or clip (min-max)."),
     largest_component: bool = typer.Option(
         False, "--largest-component", help="Keep the largest region above threshold only."

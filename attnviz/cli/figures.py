@@ -60,7 +60,10 @@ def figures_cmd(
     ),
     fmt: str = typer.Option("png,pdf", "--format", help="Comma list of png, pdf, svg."),
     threshold: float = typer.Option(
-        0.5, "--threshold", help="Localization threshold (paper: 0.5)."
+        None,
+        "--threshold",
+        help="Localization threshold (default: the one stored with the maps by their model, "
+        "else the paper's 0.5).",
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No notes on stderr."),
     overwrite: bool = typer.Option(
@@ -74,7 +77,7 @@ def figures_cmd(
 
     if frames < 1:
         raise fail(f"--frames must be >= 1, got {frames}")
-    if not 0.0 <= threshold <= 1.0:
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise fail(f"--threshold must be in [0, 1], got {threshold}")
     if video is not None and videos is not None:
         raise fail("give --video (one maps file) or --videos (a folder), not both")

@@ -145,6 +145,12 @@ class _Runner:
             return (0.0, 0.0)
         return tuple(getattr(self.model, "grid_offset", (0.0, 0.0)))
 
+    def _threshold(self, method: str) -> float | None:
+        # the model's own threshold applies to its own attention maps only
+        if method != "attention":
+            return None
+        return getattr(self.model, "localize_threshold", None)
+
     def outputs(
         self, *, indices, timestamps, size, name, fps, windowed
     ) -> dict[str, AttentionOutput]:
@@ -166,6 +172,7 @@ class _Runner:
                 fps=float(fps),
                 window_starts=np.asarray(self.starts, dtype=np.int64) if windowed else None,
                 grid_offset=self._offset(self.explainers[m]),
+                threshold=self._threshold(m),
             )
         return out
 

@@ -30,6 +30,8 @@ def save_attention(path: str | os.PathLike[str], out: AttentionOutput) -> Path:
         "fps": float(out.fps),
         "grid_offset": [float(v) for v in out.grid_offset],
     }
+    if out.threshold is not None:
+        meta["threshold"] = float(out.threshold)
     arrays = {k: np.asarray(getattr(out, k)) for k in _ARRAYS}
     if out.window_starts is not None:
         arrays["window_starts"] = np.asarray(out.window_starts)
@@ -45,7 +47,8 @@ def load_attention(path: str | os.PathLike[str]) -> AttentionOutput:
     (seconds), ``mask [T, h, w]``, ``temporal`` (``[T, T]``, or ``[W, n, n]`` with
     ``window_starts [W]``), ``frame_importance [T]``, ``scores [K]`` and a JSON string ``meta``
     with ``frame_size`` ``[H, W]`` and ``class_names``; optional ``video``, ``fps`` and
-    ``grid_offset`` ``[dy, dx]``, default ``[0, 0]``: see :class:`~attnviz.types.AttentionOutput`).
+    ``grid_offset`` ``[dy, dx]``, default ``[0, 0]``, and ``threshold``, the model's own
+    binarisation threshold: see :class:`~attnviz.types.AttentionOutput`).
     No pickles are loaded.
 
     Raises:
@@ -76,6 +79,8 @@ def load_attention(path: str | os.PathLike[str]) -> AttentionOutput:
         video = str(meta.get("video", ""))
         fps = float(meta.get("fps", 0.0))
         offset = tuple(float(v) for v in meta.get("grid_offset", (0.0, 0.0)))
+        thr = meta.get("threshold")
+        thr = None if thr is None else float(thr)
     except (KeyError, TypeError, ValueError, json.JSONDecodeError):
         raise InputError(
             f'{p}: field "meta" must be JSON with frame_size [H, W] and class_names'
@@ -109,6 +114,7 @@ def load_attention(path: str | os.PathLike[str]) -> AttentionOutput:
             fps=fps,
             window_starts=starts,
             grid_offset=offset,
+            threshold=thr,
         )
     except ValueError as exc:
         raise InputError(f"{p}: inconsistent arrays ({exc})") from None

@@ -17,7 +17,7 @@ import types
 
 import numpy as np
 
-from attnviz.localize.params import LocalizeParams
+from attnviz.localize.params import PAPER_THRESHOLD, LocalizeParams
 from attnviz.localize.spatial import mask_to_box, upsample_mask
 from attnviz.localize.temporal import (
     describe_importance,
@@ -33,6 +33,7 @@ from attnviz.types import AttentionOutput, Box, Segment, Tube
 
 __all__ = [
     "Localization",
+    "PAPER_THRESHOLD",
     "LocalizeParams",
     "attention_importance",
     "boxes_from_attention",
@@ -84,6 +85,7 @@ def boxes_from_attention(
     :func:`mask_to_box` for the rules), and with ``params.frame_boxes="interpolated"`` (the
     default) one on every source frame between two consecutive sampled frames that both have a
     box: corners and score interpolated linearly between the two. Sorted by frame."""
+    params = params.for_output(out)
     k, prob = _class(out, params)
     rng = (float(np.min(out.mask)), float(np.max(out.mask))) if out.num_frames else None
     boxes: list[Box] = []
@@ -125,7 +127,7 @@ def _segments(out: AttentionOutput, params: LocalizeParams, prob: float = 1.0):
     return segments_from_importance(
         out.frame_importance,
         out.timestamps,
-        params,
+        params.for_output(out),
         prob=prob,
         frame_time=1.0 / out.fps if out.fps > 0 else 0.0,
     )
@@ -136,6 +138,7 @@ def segments_from_attention(
 ) -> list[Segment]:
     """Temporal segments (seconds) of the localized class where the normalised frame
     importance exceeds the threshold (rules in :mod:`attnviz.localize.temporal`)."""
+    params = params.for_output(out)
     k, prob = _class(out, params)
     return [
         Segment(out.video, s, e, k, score) for s, e, score, _, _ in _segments(out, params, prob)
@@ -152,6 +155,7 @@ def tubes_from_attention(
     evaluators expect). A sampled frame without a box splits the tube. Tube score: the mean of
     its sampled boxes' scores.
     """
+    params = params.for_output(out)
     k, _ = _class(out, params)
     by_frame = {b.frame: b for b in boxes_from_attention(out, params)}
     tubes = []

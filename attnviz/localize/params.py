@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-__all__ = ["LocalizeParams"]
+__all__ = ["PAPER_THRESHOLD", "LocalizeParams"]
+
+#: The paper's binarisation threshold of masks and normalised importance.
+PAPER_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -12,7 +15,9 @@ class LocalizeParams:
     """How attention maps become boxes, segments and tubes.
 
     Attributes:
-        threshold: binarisation threshold for masks and normalised importance (paper: 0.5).
+        threshold: binarisation threshold for masks and normalised importance. ``None``
+            (default): the threshold the maps carry (``AttentionOutput.threshold``, the one
+            their model was built for), else the paper's 0.5 (:meth:`for_output`).
         mask_norm: ``"none"`` (the mask as the model gives it, in [0, 1]; paper), ``"frame"``
             (min-max per frame) or ``"clip"`` (min-max over all the clip's masks) before
             thresholding.
@@ -40,7 +45,7 @@ class LocalizeParams:
             for long videos (``fps`` sampling).
     """
 
-    threshold: float = 0.5
+    threshold: float | None = None
     mask_norm: str = "none"
     largest_component: bool = False
     box_score: str = "prob_x_mean_mask"
@@ -67,7 +72,7 @@ class LocalizeParams:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0.0 <= self.flat_range < 1.0:
             raise ValueError(f"flat_range must be in [0, 1), got {self.flat_range}")
-        if not 0.0 <= self.threshold <= 1.0:
+        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
         if self.window < 1 or not 1 <= self.stride <= self.window:
             raise ValueError(
@@ -79,3 +84,16 @@ class LocalizeParams:
     def replace(self, **changes) -> LocalizeParams:
         """A copy with ``changes`` (validated again)."""
         return replace(self, **changes)
+
+    @property
+    def threshold_value(self) -> float:
+        """The threshold in use: ``threshold``, or the paper's 0.5 when it is unset."""
+        return PAPER_THRESHOLD if self.threshold is None else float(self.threshold)
+
+    def for_output(self, out) -> LocalizeParams:
+        """These parameters with ``threshold`` set for the maps ``out``: the one given, else
+        the one ``out`` carries (its model's), else the paper's 0.5."""
+        if self.threshold is not None:
+            return self
+        thr = getattr(out, "threshold", None)
+        return replace(self, threshold=PAPER_THRESHOLD if thr is None else float(thr))

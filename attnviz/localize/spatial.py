@@ -7,7 +7,8 @@ The rules (parameters in :class:`~attnviz.localize.LocalizeParams`):
    where the network centres it (``AttentionOutput.grid_offset``: a ResNet's cell ``i`` sits
    on input pixel ``stride * i``, not on the middle of its ``stride``-pixel block);
 2. optionally normalise: min-max per frame, or min-max over the whole clip's masks;
-3. threshold: pixels strictly above the threshold (paper: 0.5) are *on*; a frame with no
+3. threshold: pixels strictly above the threshold (paper: 0.5; a model may carry its own,
+   :meth:`~attnviz.localize.LocalizeParams.for_output`) are *on*; a frame with no
    pixel on gets no box;
 4. optionally keep only the largest 8-connected region of *on* pixels;
 5. the box is the tightest one around the *on* pixels, in pixel-edge coordinates: a region
@@ -90,7 +91,7 @@ def mask_to_box(
     elif params.mask_norm == "clip":
         lo, hi = clip_range if clip_range is not None else (float(up.min()), float(up.max()))
         up = _normalise(up, lo, hi)
-    on = up > params.threshold
+    on = up > params.threshold_value
     if not on.any():
         return None
     if params.largest_component:

@@ -191,7 +191,8 @@ def segments_from_importance(
     if len(imp) != len(ts):
         raise ValueError(f"{len(imp)} importance values for {len(ts)} timestamps")
     norm = normalise_importance(imp, params.importance_norm, params.flat_range)
-    on = norm > params.threshold if params.threshold < 1 else norm >= 1
+    thr = params.threshold_value
+    on = norm > thr if thr < 1 else norm >= 1
     bounds = segment_bounds(ts, frame_time=frame_time, duration=duration)
     out = []
     for i, j in runs(on):

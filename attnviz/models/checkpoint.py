@@ -18,7 +18,13 @@ import torch
 from attnviz.errors import AttnvizError
 from attnviz.io.atomic import atomic_path
 
-__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "load_checkpoint",
+    "localize_threshold",
+    "save_checkpoint",
+]
 
 CHECKPOINT_FORMAT = "attnviz-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -102,6 +108,25 @@ def save_checkpoint(
     return Path(path)
 
 
+def localize_threshold(extra: dict[str, Any], path: Any = "checkpoint") -> float | None:
+    """The ``threshold`` of the ``localize`` entry a training recipe stores in its checkpoints
+    (``extra["meta"]["localize"]``, or ``extra["localize"]``), or ``None``."""
+    meta = extra.get("meta") if isinstance(extra.get("meta"), dict) else {}
+    loc = extra.get("localize", meta.get("localize"))
+    if loc is None:
+        return None
+    value = loc.get("threshold") if isinstance(loc, dict) else float("nan")
+    if value is None:
+        return None
+    try:
+        thr = float(value)
+    except (TypeError, ValueError):
+        thr = float("nan")
+    if not 0.0 <= thr <= 1.0:
+        raise AttnvizError(f"{path}: localize.threshold must be a number in [0, 1], got {loc!r}")
+    return thr
+
+
 def load_checkpoint(
     path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu"
 ) -> tuple[Any, dict[str, Any]]:
@@ -165,6 +190,7 @@ def load_checkpoint(
         first = str(exc).strip().splitlines()[0]
         raise AttnvizError(f"{p}: checkpoint does not match its configuration ({first})") from None
     model = model.to(map_location).eval()
+    model.localize_threshold = localize_threshold(payload.get("extra") or {}, p)
     info = {
         "config": config,
         "class_names": tuple(payload.get("class_names") or model.class_names),

@@ -190,6 +190,11 @@ class Recognizer(nn.Module):
         forget_bias: initial bias of the ConvLSTM forget gate (default 0; 1 is the usual LSTM
             initialisation that keeps the state of eq. 5 alive over the first steps).
 
+    ``localize_threshold`` (attribute, default ``None``: the paper's 0.5) is the binarisation
+    threshold of masks and importance the model was built for; :func:`~attnviz.models.
+    load_checkpoint` sets it from the checkpoint's ``localize`` entry, and every command uses
+    it when ``--threshold`` is not given.
+
     The classifier is a fully connected layer on the mean hidden state over time
     ``H_bar = (1/n) sum_t H_t``, pooled over its ``h x w`` grid (so the model does not depend
     on the frame size).
@@ -229,6 +234,7 @@ class Recognizer(nn.Module):
         if len(class_names) != num_classes:
             raise AttnvizError(f"{len(class_names)} class names for {num_classes} classes")
         self.config = dict(config)
+        self.localize_threshold: float | None = None
         self.class_names = tuple(str(c) for c in class_names)
         self.num_classes = num_classes
         self.input_size = input_size

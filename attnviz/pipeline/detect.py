@@ -730,7 +730,7 @@ def run_detect(
         settings.
     """
     from attnviz.io.features import state_checksum
-    from attnviz.pipeline.explain import load_model
+    from attnviz.pipeline.explain import load_model, model_params
 
     if rank is None or world_size is None:
         rank, world_size = _rank_world()
@@ -742,6 +742,8 @@ def run_detect(
         raise AttnvizError(f"{out}: exists and is not a folder")
     if model is None:
         model, _ = load_model(checkpoint, device)
+    # an unset threshold is the model's own: the folder's settings record the value used
+    settings = dataclasses.replace(settings, params=model_params(settings.params, model))
     model_names = tuple(model.class_names)
     names = data.class_names if data.class_names is not None else model_names
     if not set(model_names) & set(names):

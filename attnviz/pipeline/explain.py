@@ -34,6 +34,7 @@ import numpy as np
 from attnviz.errors import AttnvizError, ParameterError
 from attnviz.io.atomic import output_dir
 from attnviz.localize import (
+    PAPER_THRESHOLD,
     LocalizeParams,
     mask_to_box,
     normalise_importance,
@@ -94,6 +95,15 @@ def _device(device: str):
 def _check_precision(precision: str) -> None:
     if precision not in ("fp32", "bf16"):
         raise ParameterError("precision", f"must be fp32 or bf16, got {precision!r}")
+
+
+def model_params(params: LocalizeParams, model) -> LocalizeParams:
+    """``params`` with an unset ``threshold`` set to the one ``model`` was built for (its
+    checkpoint's ``localize.threshold``), else the paper's 0.5."""
+    if params.threshold is not None:
+        return params
+    thr = getattr(model, "localize_threshold", None)
+    return params.replace(threshold=PAPER_THRESHOLD if thr is None else float(thr))
 
 
 def load_model(checkpoint: str | os.PathLike[str] | None, device: str = "cpu"):
@@ -280,6 +290,7 @@ def _explain_uniform(path: Path, runner: _Runner, n: int, rule, quiet, on_final,
         class_names=tuple(runner.model.class_names),
         video=path.stem,
         grid_offset=runner.model.grid_offset,
+        threshold=getattr(runner.model, "localize_threshold", None),
         fps=info.fps,
     )
 
@@ -400,6 +411,7 @@ def _explain_windows(
         class_names=tuple(runner.model.class_names),
         video=path.stem,
         grid_offset=runner.model.grid_offset,
+        threshold=getattr(runner.model, "localize_threshold", None),
         fps=vfps,
         window_starts=np.asarray(starts, dtype=np.int64),
     )
@@ -510,7 +522,7 @@ def spatial_map(
     fps: float | None = None,
     window: int = 25,
     stride: int = 12,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     device: str = "cpu",
     precision: str = "fp32",
     alpha: float = 0.5,
@@ -553,6 +565,7 @@ def spatial_map(
     _check_precision(precision)
     if model is None:
         model, _ = load_model(checkpoint, device)
+    params = model_params(params, model)
     path = _check_video(video)
     strip = _StripPicker(strip_frames, 96)
     deferred: list[tuple[int, np.ndarray, np.ndarray]] | None = [] if fps is None else None
@@ -621,7 +634,7 @@ def temporal_map(
     fps: float | None = None,
     window: int = 25,
     stride: int = 12,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     device: str = "cpu",
     precision: str = "fp32",
     quiet: bool = False,
@@ -644,6 +657,7 @@ def temporal_map(
     _check_precision(precision)
     if model is None:
         model, _ = load_model(checkpoint, device)
+    params = model_params(params, model)
     path = _check_video(video)
     with output_dir(out_dir) as tmp:
         out = explain_video(
@@ -677,7 +691,7 @@ def _plot_curve(path: Path, out: AttentionOutput, params: LocalizeParams) -> Non
             out.timestamps,
             normalise_importance(out.frame_importance, params.importance_norm, params.flat_range),
             segments=[(s.start, s.end) for s in segs],
-            threshold=params.threshold,
+            threshold=params.for_output(out).threshold,
             raw=out.frame_importance,
             flat_range=params.flat_range,
             title=f"{out.video}: {out.class_names[k]} ({out.scores[k]:.2f})",

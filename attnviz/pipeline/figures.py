@@ -503,7 +503,7 @@ def _example_figures(
     fig, _ = plot_localization(o, frames, pred_boxes=pred, gt_boxes=gtb, num=min(num, 5))
     files += _save(fig, tmp / f"fig5_{name}", formats)
     fig, _ = plot_temporal_attention(
-        o, frames, gt_segments=segs, num=num, threshold=params.threshold,
+        o, frames, gt_segments=segs, num=num, threshold=params.for_output(o).threshold,
         normalise=params.importance_norm,
     )  # fmt: skip
     files += _save(fig, tmp / f"fig6_{name}", formats)

@@ -314,7 +314,7 @@ def write_video_page(
             n: normalise_importance(o.frame_importance, params.importance_norm)
             for n, o in outs.items()
         },
-        threshold=params.threshold,
+        threshold=params.for_output(next(iter(outs.values()))).threshold,
         pred_boxes=boxes,
         pred_segments=segs,
         gt_tubes=gt_tubes,

@@ -167,7 +167,11 @@ def plot_method_maps(
             k = o.top_class if params.class_index is None else params.class_index
             vis = overlay_heatmap(img, o.mask[t], alpha=0.5, offset=o.grid_offset)
             res = mask_to_box(
-                o.mask[t], o.frame_size, params, prob=float(o.scores[k]), offset=o.grid_offset
+                o.mask[t],
+                o.frame_size,
+                params.for_output(o),
+                prob=float(o.scores[k]),
+                offset=o.grid_offset,
             )
             if res is not None:
                 vis = draw_boxes(vis, [res[0]], color=PRED_COLOR)
@@ -188,7 +192,9 @@ def plot_method_maps(
             lw=1.3,
             label=m,
         )
-    ax.axhline(params.threshold, color="gray", ls="--", lw=0.7)
+    thr = sorted({params.for_output(by[m]).threshold_value for m in methods})
+    for v in thr:
+        ax.axhline(v, color="gray", ls="--", lw=0.7)
     ax.set_xlabel("time (s); ground-truth segment shaded", fontsize=8)
     ax.set_ylabel("normalised importance", fontsize=8)
     ax.legend(
@@ -197,7 +203,7 @@ def plot_method_maps(
     name = first.class_names[first.top_class]
     fig.suptitle(
         f"{title_video}: predicted {name} ({first.scores[first.top_class]:.2f}); ground truth "
-        f"blue, boxes at threshold {params.threshold:g} red",
+        f"blue, boxes at threshold {' / '.join(f'{v:g}' for v in thr)} red",
         fontsize=9,
     )
     fig.tight_layout()
