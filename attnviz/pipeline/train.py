@@ -35,6 +35,20 @@ except ``data`` or ``synthetic``; relative paths are relative to the current fol
 ``train``
     fields of :class:`attnviz.engine.TrainConfig`; ``save_every`` defaults to 0 here (only
     ``last.pt`` and ``best.pt``; ``--save-every N`` keeps ``epoch_XXX.pt`` every N epochs).
+``select``
+    ``{"heads": N, "by": "class_peak"}``: train the attention model N times on the same
+    backbone and features (candidate ``i`` with ``model.init_seed + 10 i`` and ``train.seed +
+    10 i``, in ``<out>/head<i>``; candidate 0 is the run without ``select``) and keep the one
+    whose masks stand out on every class of the validation split (:func:`class_peak_score`, from
+    the labels only). ``<out>/select.json`` lists every candidate's score; ``best.pt`` /
+    ``last.pt`` of the run folder are the chosen candidate's. Over a head's training the mask
+    on one class's actor can fade while the class is still recognised from the weak features
+    it lets through (the synthetic recipe: about one head in two); the score finds such a head.
+``localize``
+    ``{"threshold": t}``: the binarisation threshold of masks and importance that the model is
+    built for, stored in every checkpoint (``meta.localize``); every command uses it when
+    ``--threshold`` is not given (:func:`attnviz.models.load_checkpoint` sets
+    ``model.localize_threshold``).
 ``out``
     the run folder (checkpoints, ``log.csv``).
 ``export``
@@ -72,6 +86,7 @@ __all__ = [
     "backbone_stamp",
     "classify_checkpoints",
     "load_recipe",
+    "class_peak_score",
     "recipe_configs",
     "run_recipe",
     "split_validation",
@@ -97,6 +112,8 @@ _SECTIONS = (
     "export",
     "note",
     "video_model",
+    "select",
+    "localize",
 )
 
 
@@ -258,6 +275,14 @@ def recipe_configs(recipe: Mapping[str, Any]):
         tconf = TrainConfig(**{"save_every": 0, **(recipe.get("train") or {})})
     except TypeError as exc:
         raise AttnvizError(f"recipe section train: {exc}") from None
+    _select_config(recipe)
+    loc = recipe.get("localize")
+    if loc is not None:
+        if not isinstance(loc, Mapping) or set(loc) - {"threshold"}:
+            raise AttnvizError('recipe section localize: expected {"threshold": t}')
+        thr = loc.get("threshold")
+        if thr is not None and not (isinstance(thr, (int, float)) and 0.0 <= thr <= 1.0):
+            raise AttnvizError(f"recipe section localize: threshold must be in [0, 1], got {thr!r}")
     bconf = None
     if recipe.get("backbone"):
         try:
@@ -265,6 +290,117 @@ def recipe_configs(recipe: Mapping[str, Any]):
         except TypeError as exc:
             raise AttnvizError(f"recipe section backbone: {exc}") from None
     return tconf, bconf
+
+
+_SELECT_RULES = ("class_peak",)
+
+
+def _select_config(recipe: Mapping[str, Any]) -> tuple[int, str]:
+    """``(heads, by)`` of the ``select`` section (``(1, "class_peak")`` without one)."""
+    sel = recipe.get("select")
+    if sel is None:
+        return 1, "class_peak"
+    if not isinstance(sel, Mapping) or set(sel) - {"heads", "by"}:
+        raise AttnvizError('recipe section select: expected {"heads": N, "by": "class_peak"}')
+    heads, by = sel.get("heads", 1), sel.get("by", "class_peak")
+    if not isinstance(heads, int) or isinstance(heads, bool) or heads < 1:
+        raise AttnvizError(f"recipe section select: heads must be an integer >= 1, got {heads!r}")
+    if by not in _SELECT_RULES:
+        raise AttnvizError(
+            f"recipe section select: by must be one of {', '.join(_SELECT_RULES)}, got {by!r}"
+        )
+    return heads, by
+
+
+def class_peak_score(model, dataset, *, batch_size: int = 16) -> tuple[float, dict[str, float]]:
+    """How clearly the masks of ``model`` stand out on every class of ``dataset`` (cached
+    features with labels; no boxes).
+
+    Per video: the peak of each frame's mask (its largest cell), averaged over the frames
+    with the normalised frame importance as weights (min-max; a flat curve weighs all frames
+    alike), so the frames the temporal attention picks count. Per class: the median over its
+    videos. The score is the lowest class's value: a head whose mask stays low on one class's
+    actor (the class then recognised from the weak features the mask lets through) scores low
+    even when the others are fine.
+
+    Returns:
+        ``(score, {class name: median})`` over the classes present in ``dataset``.
+    """
+    import torch
+
+    from attnviz.localize.temporal import frame_importance, normalise_importance
+
+    values: list[float] = []
+    labels: list[int] = []
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for s in range(0, len(dataset), batch_size):
+                items = [dataset[i] for i in range(s, min(s + batch_size, len(dataset)))]
+                x = torch.stack([torch.as_tensor(it[0]) for it in items]).float()
+                out = model(x)
+                mask = out.mask.float().flatten(2).amax(dim=2).numpy()  # [B, T]
+                temporal = out.temporal.float().numpy()
+                for j, it in enumerate(items):
+                    imp = normalise_importance(frame_importance(temporal[j]), "minmax", 0.05)
+                    w = imp / imp.sum() if imp.sum() > 0 else np.full(len(imp), 1 / len(imp))
+                    values.append(float((mask[j] * w).sum()))
+                    labels.append(int(it[1]))
+    finally:
+        model.train(was_training)
+    v, y = np.asarray(values), np.asarray(labels)
+    names = getattr(model, "class_names", None) or [str(k) for k in range(int(y.max()) + 1)]
+    per_class = {names[k]: float(np.median(v[y == k])) for k in np.unique(y)}
+    return (min(per_class.values()) if per_class else float("nan")), per_class
+
+
+def _fit_heads(recipe, model, train, tr, va, tconf, meta, dist_info, quiet) -> dict[str, Any]:
+    """The ``select`` stage (module docstring): candidates, scores, the chosen one's files."""
+    import shutil
+
+    from attnviz.engine import fit
+    from attnviz.io.atomic import atomic_path, atomic_write_text
+    from attnviz.models import load_checkpoint
+
+    heads, by = _select_config(recipe)
+    if va is None:
+        raise AttnvizError(
+            "recipe section select: choosing a head needs a validation split (data.val or "
+            "data.val_fraction)"
+        )
+    out = Path(recipe["out"])
+    model_cfg = dict(recipe.get("model") or {})
+    init_seed = int({**DEFAULT_MODEL, **model_cfg}["init_seed"])
+    backbone = {k: v.detach().clone() for k, v in model.backbone.state_dict().items()}
+    rows, summaries = [], []
+    for i in range(heads):
+        m = model
+        if i:
+            m = _build_model({**model_cfg, "init_seed": init_seed + 10 * i}, train.class_names)
+            m.backbone.load_state_dict(backbone)
+        conf = dataclasses.replace(tconf, seed=tconf.seed + 10 * i)
+        if not quiet and dist_info.main:
+            print(f"head {i + 1}/{heads} (init_seed {init_seed + 10 * i}, seed {conf.seed})",
+                  file=sys.stderr)  # fmt: skip
+        summary = fit(m, tr, va, out / f"head{i}", conf, meta={**meta, "head": i}, quiet=quiet,
+                      dist_info=dist_info)  # fmt: skip
+        score, per_class = class_peak_score(load_checkpoint(summary["best"])[0], va)
+        rows.append({"head": i, "init_seed": init_seed + 10 * i, "train_seed": conf.seed,
+                     "score": score, "per_class": per_class,
+                     "best_epoch": summary["best_epoch"]})  # fmt: skip
+        summaries.append(summary)
+    chosen = int(np.argmax([r["score"] for r in rows]))  # ties: the first
+    summary = dict(summaries[chosen])
+    if dist_info.main:
+        for name in ("best.pt", "last.pt", "log.csv"):
+            with atomic_path(out / name) as tmp:
+                shutil.copyfile(out / f"head{chosen}" / name, tmp)
+        report = {"by": by, "chosen": chosen, "candidates": rows}
+        atomic_write_text(out / "select.json", json.dumps(report, indent=1) + "\n")
+    summary.update(best=str(out / "best.pt"), last=str(out / "last.pt"), log=str(out / "log.csv"))
+    summary["select"] = {"by": by, "chosen": chosen, "scores": [r["score"] for r in rows]}
+    return summary
 
 
 def _finetune(recipe, model, train: VideoList, dist_info, quiet: bool) -> None:
@@ -483,9 +619,20 @@ def run_recipe(
             "val_videos": len(val) if val is not None else 0,
             "features": bool(on_features),
         }
-        summary = fit(
-            model, tr, va, out, tconf, resume=resume, meta=meta, quiet=quiet, dist_info=dist_info
-        )
+        if recipe.get("localize") is not None:
+            meta["localize"] = dict(recipe["localize"])
+        if _select_config(recipe)[0] > 1:
+            if resume is not None:
+                raise AttnvizError(
+                    "--resume continues one training run; a recipe with select.heads > 1 "
+                    "trains several: rerun it instead"
+                )
+            summary = _fit_heads(recipe, model, train, tr, va, tconf, meta, dist_info, quiet)
+        else:
+            summary = fit(
+                model, tr, va, out, tconf, resume=resume, meta=meta, quiet=quiet,
+                dist_info=dist_info,
+            )  # fmt: skip
         exp = recipe.get("export")
         if exp and dist_info.main:
             from attnviz.models import load_checkpoint, save_checkpoint
