@@ -209,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
                 for n, r in rows.items()
             },
             "mean_std": stats,
+            "rule": rule,
+            "test_seed": args.test_seed,
         },
     )
     return 0 if not fails else 1

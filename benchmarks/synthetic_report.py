@@ -79,6 +79,9 @@ def _train_ablations(recipe: dict, work: Path, quiet: bool) -> dict[str, Path]:
             if (main_out / f).is_file() and not (run / f).is_file():
                 shutil.copy2(main_out / f, run / f)
         variant = merge_recipe(recipe, change)
+        # one head, the recipe's first candidate: the selection score reads the masks that some
+        # ablations remove, so every row is the same draw of the head's initialisation
+        variant.pop("select", None)
         variant["out"] = str(run)
         variant["export"] = {"path": str(export), "half": False}
         t0 = time.perf_counter()
@@ -244,6 +247,22 @@ def score_checkpoint(path: Path, ts: TestSet, params, quiet: bool = True):
     return res, outs, durations, model, frames
 
 
+def _spread_section(path: Path) -> list[str]:
+    """The recipe's spread over training seeds (the ``recipe_spread.json`` that
+    ``benchmarks/recipe_spread.py`` writes) as a Markdown section: one draw is not the recipe."""
+    from recipe_spread import spread_table
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    table, _ = spread_table(data["rows"])
+    return [
+        f"**The same recipe over {len(data['rows'])} training seeds** (mean ± standard deviation, "
+        f"%; `benchmarks/recipe_spread.py`, {data.get('rule', 'the same scoring')}, test seed "
+        f"{data.get('test_seed', '?')}):",
+        "",
+        table,
+    ]
+
+
 def emit(text: str, out, json_path: Path, payload) -> None:
     """Print the Markdown ``text``, write it to ``out`` (when given) and ``payload`` as JSON to
     ``json_path``, each atomically."""
@@ -281,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=None,
         help="masks and importance (default: each model's own, else the paper's 0.5)",
+    )
+    ap.add_argument(
+        "--spread",
+        default=None,
+        help="a recipe_spread.json of benchmarks/recipe_spread.py: its per-seed table is added",
     )
     ap.add_argument("--check-videos", type=int, default=3, help="explain_video consistency check")
     ap.add_argument("--out", default=None, help="write the Markdown report here")
@@ -411,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ablations != "skip":
         md.append(
             "Ablations: the default model's recipe with one switch changed, the attention model "
-            "retrained on the same fine-tuned backbone and feature cache ("
+            "retrained on the same fine-tuned backbone and feature cache, one head each (the "
+            "recipe's first candidate, without its selection among heads, whose score reads "
+            "the masks that some ablations remove) ("
             + (
                 "trained in this run"
                 if args.ablations == "train"
@@ -460,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     md.append("")
     md.append(check_note)
     md.append("")
+    if args.spread:
+        md += _spread_section(Path(args.spread))
     text = "\n".join(md)
     emit(
         text,
