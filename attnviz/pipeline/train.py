@@ -625,8 +625,9 @@ def run_recipe(
         if _select_config(recipe)[0] > 1:
             if resume is not None:
                 raise AttnvizError(
-                    "--resume continues one training run; a recipe with select.heads > 1 "
-                    "trains several: rerun it instead"
+                    "{resume} continues one training run; a recipe with select.heads > 1 "
+                    "trains several: rerun it instead",
+                    params=("resume",),
                 )
             summary = _fit_heads(recipe, model, train, tr, va, tconf, meta, dist_info, quiet)
         else:
