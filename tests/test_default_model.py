@@ -73,7 +73,7 @@ def test_default_model_finds_the_demo_action(tmp_path):
 
 @pytest.mark.slow
 def test_the_recipe_rebuilds_a_model_that_finds_the_demo_action(tmp_path):
-    """``attnviz train --recipe recipes/default_model.json`` end to end (about 5 minutes on 2
+    """``attnviz train --recipe recipes/default_model.json`` end to end (about 15 minutes on 2
     cores), into a temporary folder: the rebuilt model validates like the shipped one and finds
     the demo action. On the machine that built the shipped model the weights were identical; on
     other CPUs floating-point kernels may differ, so the behaviour is what is checked."""

@@ -6,7 +6,7 @@ Not run, each for the reason printed with ``-rs``: ``pip install`` (the environm
 installed) and the test command itself (this suite); commands whose input files are not in the
 repository (``--pred run.txt`` of one's own detections, ``train.csv``, ``my_recipe.json``,
 ``runs/x/best.pt``: anything an input option names that does not exist when the command's turn
-comes); ``torchrun`` (several processes); the long ones (the default model's recipe: 13 minutes,
+comes); ``torchrun`` (several processes); the long ones (the default model's recipe: 15 minutes,
 covered by ``tests/test_default_model.py``; ``compare-explanations`` on 24 videos: 5 minutes).
 The tiny recipe runs in the slow test.
 """
@@ -30,7 +30,7 @@ INPUTS = ("--video", "--input", "--pred", "--data", "--val", "--root", "--recipe
 SLOW = {"recipes/tiny.json": "about 15 s of CPU"}
 #: commands never run here (substring -> why): tests/test_default_model.py rebuilds the model
 NEVER = {
-    "recipes/default_model.json": "13 minutes; tests/test_default_model.py (slow) rebuilds it",
+    "recipes/default_model.json": "15 minutes; tests/test_default_model.py (slow) rebuilds it",
     "recipes/r3d18_synth.json": "9 minutes on 2 cores; tests/train covers the video_model recipe",
     "compare-explanations": "26 minutes on 2 CPU cores (tests/explain_methods cover it)",
     "synth --out synth2000": "the input of compare-explanations only",
