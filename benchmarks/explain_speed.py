@@ -10,7 +10,8 @@ preprocessed; both with the model loaded once, run alternately, median of ``--re
 ratio <= 1.25 (issue 18: <= 1.1 on opencv-doc's vtest.avi). The uniform run also times the
 decoding alone (:func:`attnviz.io.video.sample_uniform`) and prints where the video's keyframes
 are: a frame of an inter-coded video can only be decoded from the keyframe before it, so the
-frames that must be decoded to obtain the sampled ones exactly are counted too.
+frames that must be decoded to obtain the sampled ones exactly are counted too, and how
+``sample_uniform`` splits them over its parallel captures (``DECODE_THREADS``).
 
 Memory: peak resident memory (and the peak of Python / numpy allocations) of a fresh process
 running ``spatial-map`` on the video and on a 10x longer one (the same frames looped ten
@@ -336,6 +337,14 @@ def main() -> None:
             print(f"    decoding alone (sample_uniform) {dec:.2f} s = {dec / ref:.3f} x the model; "
                   f"keyframes {shown} -> frames that must be decoded for exact samples: {need} of "
                   f"{info.num_frames}", flush=True)  # fmt: skip
+            if keys:
+                from attnviz.io import video as V
+
+                idx = uniform_indices(info.num_frames, n).tolist()
+                runs = V._split_runs(np.asarray(keys), idx, info.num_frames, V.DECODE_THREADS)
+                print(f"    sample_uniform's plan (OpenCV seeks from the keyframe before target - "
+                      f"16): {len(runs)} capture(s) in parallel, decoding "
+                      f"{[r[3] for r in runs]} frames", flush=True)  # fmt: skip
     if args.skip_memory:
         return
     long_video = loop_video(video, work / "long.mp4", 10)

@@ -11,12 +11,16 @@ of a sequential pass. One pass over the packets without decoding (OpenCV's raw m
 their timestamps and keyframe flags; the stream must hold exactly the header's count of packets
 at ``k / fps`` (OpenCV seeks by frame number through those timestamps). A sample is sought only
 when the seek starts from a keyframe at least :data:`SEEK_GAP` frames past the frame a forward
-grab would decode next (a seek decodes from the keyframe before its target: on opencv-doc's
-vtest.avi, one keyframe every 250 frames, 25 samples never seek). Every seek must land where it
-was asked (``CAP_PROP_POS_FRAMES``), and the header's count is confirmed at the end: its last
-frame decodes and nothing follows it. Anything else (no count in the header, a truncated file,
-variable frame rate, a container that cannot seek or lands elsewhere) falls back to the
-sequential pass. When fewer frames decode than the header claims, a
+grab would decode next (a seek decodes from the keyframe before its target). The samples are
+also cut into up to :data:`DECODE_THREADS` runs of consecutive samples, each decoded by its own
+capture in its own thread from a seek, where that makes the busiest capture decode fewer
+frames (opencv-doc's vtest.avi, one keyframe every 250 frames: 25 samples never seek on one
+capture, which decodes 795 frames; on two, the first decodes frames 0-492 while the second
+seeks to frame 524 and decodes from the keyframe at 500 to the end, 295 frames). Every seek
+must land where it was asked (``CAP_PROP_POS_FRAMES``), and the header's count is confirmed at
+the end: its last frame decodes and nothing follows it. Anything else (no count in the header,
+a truncated file, variable frame rate, a container that cannot seek or lands elsewhere) falls
+back to the sequential pass. When fewer frames decode than the header claims, a
 :class:`TruncatedVideoWarning` says where decoding stopped and the frames that decoded are kept;
 a file where nothing decodes is an error.
 
@@ -395,83 +399,185 @@ def _keyframes(path: str | os.PathLike[str], header: int, fps: float) -> np.ndar
 #: ``target - 16``), then decodes forward to the target.
 _SEEK_BACK = 16
 
+#: Captures :func:`sample_uniform` decodes a seekable video with at once, each from its own
+#: keyframe (threads: OpenCV lets go of the GIL while it decodes).
+DECODE_THREADS = max(1, min(2, os.cpu_count() or 1))
 
-def _seek_plan(keys: np.ndarray, indices: list[int], header: int) -> tuple[list[bool], int]:
+
+def _seek_plan(
+    keys: np.ndarray, indices: list[int], header: int, *, start: int | None = 0, end: bool = True
+) -> tuple[list[bool], int]:
     """For each sample (ascending), whether to seek to it rather than grab forward from the
     previous one: where the keyframe the seek starts from lies at least :data:`SEEK_GAP` frames
-    past the next frame a forward grab would decode. The last entry is for the end check (the
-    frame ``header - 1``). Also the number of frames the plan decodes."""
-    plan, pos, decoded = [], 0, 0
-    for i in [*indices, header - 1]:
-        start = int(keys[np.searchsorted(keys, max(i - _SEEK_BACK, 0), side="right") - 1])
-        seek = i >= pos and start - pos >= SEEK_GAP
+    past the next frame a forward grab would decode. With ``end``, a last entry is for the end
+    check (the frame ``header - 1``). Also the number of frames the plan decodes. ``start``: the
+    frame the capture's next grab gives (``None``: a fresh capture of a run that starts with a
+    seek)."""
+    entries = [*indices, header - 1] if end else list(indices)
+    firsts = _seek_starts(keys, entries)
+    plan: list[bool] = []
+    pos, decoded = start, 0
+    for i, first in zip(entries, firsts, strict=True):
+        seek = pos is None or (i >= pos and first - pos >= SEEK_GAP)
         plan.append(seek)
-        decoded += max(0, i + 1 - (start if seek else pos))
-        pos = max(pos, i + 1)
+        decoded += max(0, i + 1 - (first if seek else pos))
+        pos = i + 1 if pos is None else max(pos, i + 1)
     return plan, decoded
+
+
+def _seek_starts(keys: np.ndarray, entries: list[int]) -> list[int]:
+    """The keyframe a seek to each entry decodes from."""
+    at = np.maximum(np.asarray(entries, dtype=np.int64) - _SEEK_BACK, 0)
+    return keys[np.searchsorted(keys, at, side="right") - 1].tolist()
+
+
+def _split_runs(
+    keys: np.ndarray, indices: list[int], header: int, runs: int
+) -> list[tuple[int, int, list[bool], int]]:
+    """The samples cut into at most ``runs`` consecutive runs, each decoded by its own capture
+    (the first from frame 0, the others from a seek; the last also checks the end), so that the
+    run that decodes the most frames decodes the fewest (then the fewest runs):
+    ``[(lo, hi, plan, decoded)]`` over ``indices[lo:hi]``."""
+    m = len(indices)
+    entries = [*indices, header - 1]
+    firsts = _seek_starts(keys, entries)
+    # cost[lo][hi]: frames the run over indices[lo:hi] decodes (with the end check if hi == m),
+    # one greedy pass per lo (adding a sample does not change the plan before it)
+    cost: list[dict[int, int]] = []
+    for lo in range(m if runs > 1 else 1):
+        pos, decoded, row = (0 if lo == 0 else None), 0, {}
+        for j in range(lo, m + 1):
+            i, first = entries[j], firsts[j]
+            seek = pos is None or (i >= pos and first - pos >= SEEK_GAP)
+            decoded += max(0, i + 1 - (first if seek else pos))
+            pos = i + 1 if pos is None else max(pos, i + 1)
+            if j < m - 1:
+                row[j + 1] = decoded
+            elif j == m:
+                row[m] = decoded
+        cost.append(row)
+    # best[hi]: (largest run cost, number of runs, cuts) covering indices[:hi]
+    best = {hi: (cost[0][hi], 1, [0]) for hi in cost[0]}
+    for _ in range(1, min(runs, m)):
+        nxt = dict(best)
+        for hi in range(2, m + 1):
+            for lo in range(1, hi):
+                if lo in best and hi in cost[lo]:
+                    c, k, cuts = best[lo]
+                    cand = (max(c, cost[lo][hi]), k + 1, [*cuts, lo])
+                    if hi not in nxt or cand[:2] < nxt[hi][:2]:
+                        nxt[hi] = cand
+        best = nxt
+    cuts = [*best[m][2], m]
+    out = []
+    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        plan, decoded = _seek_plan(
+            keys, indices[lo:hi], header, start=0 if lo == 0 else None, end=hi == m
+        )
+        out.append((lo, hi, plan, decoded))
+    return out
+
+
+def _decode_run(
+    cap,
+    indices: list[int],
+    plan: list[bool],
+    header: int,
+    end: bool,
+    report: Progress,
+    covered: int,
+) -> list[tuple[int, np.ndarray]] | None:
+    """Decode one run of :func:`_split_runs` on ``cap``: the samples ``indices`` by ``plan``,
+    each seek checked to land where asked, and with ``end`` the end check (the header's last
+    frame decodes and nothing after it). ``None`` at the first thing that does not hold.
+    ``report`` is given the frames passed (sought over or decoded) from frame ``covered`` on,
+    where the run before this one stopped."""
+    import cv2
+
+    def at(pos: int) -> bool:
+        return int(cap.get(cv2.CAP_PROP_POS_FRAMES)) == pos
+
+    entries = [*indices, header - 1] if end else indices
+    got: list[tuple[int, np.ndarray]] = []
+    pos = covered  # the frame the next grab() gives (a run after the first starts by seeking)
+    for k, (i, seek) in enumerate(zip(entries, plan, strict=True)):
+        last = k == len(indices)
+        if not last and got and got[-1][0] == i:
+            got.append((i, got[-1][1]))
+            continue
+        before = pos
+        if seek:
+            if not cap.set(cv2.CAP_PROP_POS_FRAMES, i) or not at(i):
+                return None
+        else:
+            for _ in range(i - pos):  # grab forward: no keyframe to skip to
+                if not cap.grab():
+                    return None
+        if not cap.grab() or not at(i + 1):
+            return None
+        pos = i + 1
+        report(pos - before)
+        if last:  # the header's count holds: its last frame decodes, and nothing after it
+            return got if not cap.grab() else None
+        ok, bgr = cap.retrieve()
+        if not ok or bgr is None or not bgr.size:
+            return None
+        got.append((i, _rgb(bgr)))
+    return got
 
 
 def _seek_uniform(
     path: str | os.PathLike[str], n: int, cap, progress: Progress | None = None
 ) -> tuple[VideoInfo, list[tuple[int, np.ndarray]]] | None:
     """:func:`sample_uniform` by seeking on ``cap`` (open, at its first frame; the caller
-    releases it), or ``None`` where that is not known to give the frames of the sequential pass
-    or would not decode fewer frames (the caller then reads through)."""
+    releases it) and, where the keyframes allow it, on up to :data:`DECODE_THREADS` captures
+    at once; or ``None`` where that is not known to give the frames of the sequential pass or
+    would not decode fewer frames on the busiest capture (the caller then reads through)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
     import cv2
 
-    reported = 0
+    lock = threading.Lock()
 
-    def report(pos: int) -> None:
-        nonlocal reported
-        if progress is not None and pos > reported:
-            progress(pos - reported)
-            reported = pos
+    def report(count: int) -> None:
+        if progress is not None and count > 0:
+            with lock:
+                progress(count)
 
-    def at(pos: int) -> bool:
-        return int(cap.get(cv2.CAP_PROP_POS_FRAMES)) == pos
-
+    caps = [cap]
     try:
         fps, header = _fps(cap), _header_frames(cap)
         indices = uniform_indices(header, n).tolist()
         keys = _keyframes(path, header, fps)
         if keys is None:
             return None
-        plan, decoded = _seek_plan(keys, indices, header)
-        if decoded > header * 3 // 4:  # not worth a second open and the checks
+        runs = _split_runs(keys, indices, header, DECODE_THREADS)
+        if max(r[3] for r in runs) > header * 3 // 4:  # not worth the opens and the checks
             return None
-        got: list[tuple[int, np.ndarray]] = []
-        size: tuple[int, int] | None = None
-        pos = 0  # the frame the next grab() gives
-        for i, seek in zip([*indices, header - 1], plan, strict=True):
-            end = len(got) == len(indices)
-            if not end and got and got[-1][0] == i:
-                got.append((i, got[-1][1]))
-                continue
-            if seek:
-                if not cap.set(cv2.CAP_PROP_POS_FRAMES, i) or not at(i):
-                    return None
-            else:
-                for _ in range(i - pos):  # grab forward: no keyframe to skip to
-                    if not cap.grab():
-                        return None
-            if not cap.grab() or not at(i + 1):
-                return None
-            pos = i + 1
-            report(pos)
-            if end:  # the header's count holds: its last frame decodes, and nothing after it
-                if cap.grab():
-                    return None
-                break
-            ok, bgr = cap.retrieve()
-            if not ok or bgr is None or not bgr.size:
-                return None
-            got.append((i, _rgb(bgr)))
-            size = size or bgr.shape[:2]
-        if size is None:
+        caps += [_open(path) for _ in runs[1:]]
+        jobs = [
+            (c, indices[lo:hi], plan, header, hi == len(indices), report,
+             indices[lo - 1] + 1 if lo else 0)
+            for c, (lo, hi, plan, _) in zip(caps, runs, strict=True)
+        ]  # fmt: skip
+        if len(jobs) == 1:
+            parts = [_decode_run(*jobs[0])]
+        else:
+            with ThreadPoolExecutor(len(jobs)) as pool:
+                parts = list(pool.map(lambda job: _decode_run(*job), jobs))
+        if any(p is None for p in parts):
             return None
+        got = [x for p in parts for x in p]
+        if not got:
+            return None
+        size = got[0][1].shape[:2]
         return VideoInfo(str(path), fps, header, size[1], size[0], header), got
-    except cv2.error:
+    except (cv2.error, AttnvizError):
         return None
+    finally:
+        for c in caps[1:]:
+            c.release()
 
 
 def window_starts(num_samples: int, window: int, stride: int) -> np.ndarray:

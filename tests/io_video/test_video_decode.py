@@ -260,6 +260,74 @@ def test_seek_plan_follows_the_keyframes():
     assert decoded == 41 + 17 + 17
 
 
+def test_runs_split_the_samples_so_the_busiest_capture_decodes_the_fewest():
+    vtest = np.array([0, 250, 500, 750])
+    idx = V.uniform_indices(795, 25).tolist()
+    (run,) = V._split_runs(vtest, idx, 795, 1)
+    assert run[:2] == (0, 25) and run[3] == 795  # one capture: the sequential plan
+    a, b = V._split_runs(vtest, idx, 795, 2)
+    assert (a[0], a[1], a[3]) == (0, 16, idx[15] + 1)  # frames 0..492 from the start
+    assert (b[0], b[1], b[3]) == (16, 25, 795 - 500)  # a seek to 524 decodes from 500 on
+    assert b[2][0] and not any(b[2][1:-1])  # the second run starts with a seek
+    rng = np.random.default_rng(0)
+    for _ in range(100):  # against every single cut
+        header, gop, n = (
+            int(rng.integers(130, 2000)),
+            int(rng.integers(1, 400)),
+            int(rng.integers(1, 40)),
+        )
+        keys, idx = np.arange(0, header, gop), V.uniform_indices(header, n).tolist()
+        runs = V._split_runs(keys, idx, header, 2)
+        best = min(
+            [V._seek_plan(keys, idx, header)[1]]
+            + [
+                max(
+                    V._seek_plan(keys, idx[:c], header, end=False)[1],
+                    V._seek_plan(keys, idx[c:], header, start=None)[1],
+                )
+                for c in range(1, n)
+            ]
+        )
+        assert max(r[3] for r in runs) == best
+        assert [i for lo, hi, _, _ in runs for i in range(lo, hi)] == list(range(n))
+
+
+class _OpenSpy(_SeekSpy):
+    opened = 0
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        type(self).opened += 0 if self._raw else 1
+
+
+@pytest.mark.parametrize("name,fourcc", [("s.avi", "MJPG"), ("s.mp4", "mp4v"), ("s.avi", "XVID")])
+@pytest.mark.parametrize("gop", [None, 100])
+def test_captures_in_parallel_give_the_frames_of_one(
+    make_video, read_code, monkeypatch, name, fourcc, gop
+):
+    path = make_video(name, fourcc, 400, 64, 48, fps=25.0)
+    if gop is not None:  # plan as if keyframes were rarer (a seek then lands later than needed)
+        monkeypatch.setattr(V, "_keyframes", lambda p, h, f: np.arange(0, h, gop))
+    _, ref = _sequential(path, 25, monkeypatch)
+    monkeypatch.setattr(cv2, "VideoCapture", _OpenSpy)
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(V, "DECODE_THREADS", threads)
+        _OpenSpy.opened = 0
+        steps: list[int] = []
+        info, got = V.sample_uniform(path, 25, progress=steps.append)
+        assert info.num_frames == 400 and sum(steps) == 400
+        assert [i for i, _ in got] == [i for i, _ in ref]
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, ref, strict=True))
+        assert [read_code(f) for _, f in got] == [i % 256 for i, _ in ref]
+        runs = V._split_runs(V._keyframes(path, 400, 25.0), [i for i, _ in ref], 400, threads)
+        if max(r[3] for r in runs) <= 400 * 3 // 4:
+            assert _OpenSpy.opened == len(runs)  # one capture per run
+        else:
+            assert _OpenSpy.opened == 2  # not worth seeking: read through (a second open)
+        if gop == 100:  # 4 keyframes: one capture would read through, two split the work
+            assert (len(runs) > 1 and _OpenSpy.opened == len(runs)) == (threads > 1)
+
+
 def test_seeking_falls_back_to_reading_through(make_video, read_code, monkeypatch):
     path = make_video("f.avi", "XVID", 300, 64, 48, fps=25.0)
     assert V._keyframes(path, 300, 25.0) is not None
