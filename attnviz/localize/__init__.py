@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import types
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -146,7 +147,10 @@ def segments_from_attention(
 
 
 def tubes_from_attention(
-    out: AttentionOutput, params: LocalizeParams = LocalizeParams()
+    out: AttentionOutput,
+    params: LocalizeParams = LocalizeParams(),
+    *,
+    boxes: Sequence[Box] | None = None,
 ) -> list[Tube]:
     """Boxes over the consecutive sampled frames of one detected segment form a tube.
 
@@ -154,10 +158,16 @@ def tubes_from_attention(
     tube has a box on every source frame from its first sampled frame to its last (as the
     evaluators expect). A sampled frame without a box splits the tube. Tube score: the mean of
     its sampled boxes' scores.
+
+    ``boxes``: what :func:`boxes_from_attention` gave for the same ``out`` and ``params``, to
+    save computing them again (only the sampled frames' boxes are read).
     """
     params = params.for_output(out)
     k, _ = _class(out, params)
-    by_frame = {b.frame: b for b in boxes_from_attention(out, params)}
+    if boxes is None:
+        boxes = boxes_from_attention(out, params)
+    sampled = set(np.asarray(out.frame_indices).tolist())
+    by_frame = {b.frame: b for b in boxes if b.frame in sampled}
     tubes = []
     for _, _, _, i, j in _segments(out, params):
         run: list[Box] = []
@@ -208,8 +218,9 @@ def localize(out: AttentionOutput, params: LocalizeParams | None = None, **chang
         Localization with ``boxes``, ``tubes`` and ``segments``.
     """
     p = (params or LocalizeParams()).replace(**changes) if changes else params or LocalizeParams()
+    boxes = boxes_from_attention(out, p)
     return Localization(
-        boxes_from_attention(out, p), tubes_from_attention(out, p), segments_from_attention(out, p)
+        boxes, tubes_from_attention(out, p, boxes=boxes), segments_from_attention(out, p)
     )
 
 

@@ -34,7 +34,8 @@ def upsample_mask(
     (``align_corners=False``, as OpenCV's ``INTER_LINEAR`` and torch's default), cell ``i``
     centred on pixel ``(i + 0.5 + offset) * H / h - 0.5`` (``offset = (dy, dx)`` in cells,
     :attr:`attnviz.types.AttentionOutput.grid_offset`; beyond the outer cells' centres the
-    edge value is kept).
+    edge value is kept). A mask already of size ``(H, W)`` with no offset comes back as it is
+    (a copy), so a caller can upsample once and pass the result on.
 
     Returns:
         ndarray[H, W] float32.
@@ -42,6 +43,8 @@ def upsample_mask(
     m = np.asarray(mask, dtype=np.float32)
     h, w = m.shape
     big_h, big_w = size
+    if (h, w) == (big_h, big_w) and not any(offset):
+        return m.copy()  # what the rule gives at scale 1: every pixel on its own centre
 
     def axis(n_in: int, n_out: int, off: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x = (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5 - off

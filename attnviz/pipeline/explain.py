@@ -40,6 +40,7 @@ from attnviz.localize import (
     normalise_importance,
     segment_bounds,
     segments_from_attention,
+    upsample_mask,
     with_importance,
 )
 from attnviz.pipeline.scoring import detections_from_maps
@@ -575,8 +576,9 @@ def spatial_map(
         offset = getattr(model, "grid_offset", (0.0, 0.0))
 
         def render(rgb: np.ndarray, mask: np.ndarray, label: str | None, rng=None) -> None:
-            img = overlay_heatmap(rgb, mask, alpha=alpha, colormap=colormap, offset=offset)
-            res = mask_to_box(mask, rgb.shape[:2], params, clip_range=rng, offset=offset)
+            up = upsample_mask(mask, rgb.shape[:2], offset)  # once for the heatmap and the box
+            img = overlay_heatmap(rgb, up, alpha=alpha, colormap=colormap)
+            res = mask_to_box(up, rgb.shape[:2], params, clip_range=rng)
             if res is not None:
                 img = draw_boxes(img, [res[0]], color=PRED_COLOR, labels=label and [label])
             writer.write(img)

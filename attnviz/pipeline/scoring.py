@@ -226,16 +226,15 @@ def detections_from_maps(
     boxes, tubes, segs = [], [], []
     for o in outputs:
         lookup = _label_lookup(o.class_names, class_names)
+        own = boxes_from_attention(o, params) if "frame" in kinds or "tube" in kinds else []
         if "frame" in kinds:
             boxes += [
-                dataclasses.replace(b, label=lookup[b.label])
-                for b in boxes_from_attention(o, params)
-                if b.label in lookup
+                dataclasses.replace(b, label=lookup[b.label]) for b in own if b.label in lookup
             ]
         if "tube" in kinds:
             tubes += [
                 dataclasses.replace(t, label=lookup[t.label])
-                for t in tubes_from_attention(o, params)
+                for t in tubes_from_attention(o, params, boxes=own)
                 if t.label in lookup
             ]
         if "temporal" in kinds:
