@@ -176,6 +176,13 @@ def test_tubes_interpolate_between_sampled_frames_and_split_on_gaps():
     assert tubes[0].label == 1 and tubes[0].score == pytest.approx(
         np.mean([b.score for b in boxes_from_attention(out)][:2])
     )
+    # the boxes a caller has already computed (with or without the interpolated ones) give
+    # the same tubes
+    for rule in ("interpolated", "sampled"):
+        p = LocalizeParams(frame_boxes=rule)
+        again = tubes_from_attention(out, boxes=boxes_from_attention(out, p))
+        assert [(t.label, t.score) for t in again] == [(t.label, t.score) for t in tubes]
+        assert all(np.array_equal(a.boxes, b.boxes) for a, b in zip(again, tubes, strict=True))
 
 
 def test_params_validate():

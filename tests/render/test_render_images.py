@@ -34,6 +34,12 @@ def test_heatmap_colours_and_blend():
     half = overlay_heatmap(img, mask, alpha=0.5)
     assert tuple(half[0, 0]) == (114, 50, 50)  # (100 + 128) / 2, (100 + 0) / 2
     assert np.array_equal(img, np.full((20, 30, 3), 100))  # input untouched
+    rng = np.random.default_rng(0)  # every pixel as the float32 formula rounds it (halves up)
+    noise = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    for a in (0.5, 0.3, 0.77):
+        want = (1 - a) * noise.astype(np.float32) + a * heat.astype(np.float32)
+        want = np.clip(want + 0.5, 0, 255).astype(np.uint8)
+        assert np.array_equal(overlay_heatmap(noise, mask, alpha=a), want)
     assert not np.array_equal(heatmap(mask, (20, 30), "viridis"), heat)
     with pytest.raises(ValueError, match="colormap"):
         heatmap(mask, (4, 4), "rainbowish")
