@@ -10,6 +10,7 @@ from captum.attr import IntegratedGradients, Occlusion
 from torch import nn
 
 from attnviz.explain import IGExplainer, OcclusionExplainer, make_explainer, prepare_clip
+from attnviz.explain.methods import map_batches
 
 
 def _captum_occlusion(model, clip, window, spatial_window, batch=4):
@@ -201,3 +202,34 @@ def test_frame_scorer_mixes_each_frames_terms_like_replaced_features(tiny_model,
     want = head_probs(model, x, batch=4)[:, 1].numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
     assert got[0] != got[1]
+
+
+def test_batches_in_threads_give_the_maps_of_one_thread(model, frames):
+    """With 2 intra-op threads the batches run in 2 Python threads of one intra-op thread each
+    (:func:`map_batches`): the same maps, results in order, grad mode passed on, the thread
+    count given back."""
+    clip = prepare_clip(model, frames, target=1)
+    occ = OcclusionExplainer(model, window=2, spatial_window=3, batch=3)
+    ig = IGExplainer(model, steps=8, batch=2)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        ref = [occ.attribute(clip), ig.attribute(clip)]
+        torch.set_num_threads(2)
+        got = [occ.attribute(clip), ig.attribute(clip)]
+        assert torch.get_num_threads() == 2
+        seen: list[tuple[int, bool, int]] = []
+
+        def job(i: int) -> int:
+            seen.append((i, torch.is_grad_enabled(), torch.get_num_threads()))
+            return i * i
+
+        with torch.no_grad():
+            assert list(map_batches(job, range(7), clip.features)) == [i * i for i in range(7)]
+        assert sorted(seen) == [(i, False, 1) for i in range(7)]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    for (s1, t1), (s2, t2) in zip(ref, got, strict=True):
+        torch.testing.assert_close(s2, s1, rtol=0, atol=1e-6)
+        torch.testing.assert_close(t2, t1, rtol=0, atol=1e-6)
