@@ -38,6 +38,7 @@ evidence in the clip"). The base class :class:`Explainer` does that; each method
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -77,7 +78,10 @@ def map_batches(fn: Callable[[T], R], jobs: Sequence[T], like: torch.Tensor) -> 
     computes alone; grad mode is the caller's. ``like``: a tensor on the jobs' device."""
     threads = torch.get_num_threads()
     dev = like.device.type
-    if dev != "cpu" or threads < 2 or len(jobs) < 2 or torch.is_autocast_enabled(dev):
+    if (
+        dev != "cpu" or threads < 2 or len(jobs) < 2 or torch.is_autocast_enabled(dev)
+        or not _THREADED.acquire(blocking=False)  # another caller has set the thread count
+    ):  # fmt: skip
         for job in jobs:
             yield fn(job)
         return
@@ -95,6 +99,11 @@ def map_batches(fn: Callable[[T], R], jobs: Sequence[T], like: torch.Tensor) -> 
             yield from pool.map(run, jobs)
     finally:
         torch.set_num_threads(threads)
+        _THREADED.release()
+
+
+#: Held while :func:`map_batches` runs jobs in threads (torch's thread count is per process).
+_THREADED = threading.Lock()
 
 
 @dataclass(frozen=True)
