@@ -414,21 +414,27 @@ def _seek_plan(
     frame the capture's next grab gives (``None``: a fresh capture of a run that starts with a
     seek)."""
     entries = [*indices, header - 1] if end else list(indices)
-    firsts = _seek_starts(keys, entries)
-    plan: list[bool] = []
-    pos, decoded = start, 0
-    for i, first in zip(entries, firsts, strict=True):
-        seek = pos is None or (i >= pos and first - pos >= SEEK_GAP)
-        plan.append(seek)
-        decoded += max(0, i + 1 - (first if seek else pos))
-        pos = i + 1 if pos is None else max(pos, i + 1)
-    return plan, decoded
+    steps = list(_plan_steps(entries, _seek_starts(keys, entries), start))
+    return [seek for seek, _ in steps], (steps[-1][1] if steps else 0)
 
 
 def _seek_starts(keys: np.ndarray, entries: list[int]) -> list[int]:
     """The keyframe a seek to each entry decodes from."""
     at = np.maximum(np.asarray(entries, dtype=np.int64) - _SEEK_BACK, 0)
     return keys[np.searchsorted(keys, at, side="right") - 1].tolist()
+
+
+def _plan_steps(
+    entries: list[int], firsts: list[int], start: int | None
+) -> Iterator[tuple[bool, int]]:
+    """:func:`_seek_plan`'s greedy rule, entry by entry: ``(seek, frames decoded so far)``
+    (``firsts``: :func:`_seek_starts` of the entries)."""
+    pos, decoded = start, 0
+    for i, first in zip(entries, firsts, strict=True):
+        seek = pos is None or (i >= pos and first - pos >= SEEK_GAP)
+        decoded += max(0, i + 1 - (first if seek else pos))
+        pos = i + 1 if pos is None else max(pos, i + 1)
+        yield seek, decoded
 
 
 def _split_runs(
@@ -445,16 +451,11 @@ def _split_runs(
     # one greedy pass per lo (adding a sample does not change the plan before it)
     cost: list[dict[int, int]] = []
     for lo in range(m if runs > 1 else 1):
-        pos, decoded, row = (0 if lo == 0 else None), 0, {}
-        for j in range(lo, m + 1):
-            i, first = entries[j], firsts[j]
-            seek = pos is None or (i >= pos and first - pos >= SEEK_GAP)
-            decoded += max(0, i + 1 - (first if seek else pos))
-            pos = i + 1 if pos is None else max(pos, i + 1)
-            if j < m - 1:
-                row[j + 1] = decoded
-            elif j == m:
-                row[m] = decoded
+        row = {}
+        steps = _plan_steps(entries[lo:], firsts[lo:], 0 if lo == 0 else None)
+        for j, (_, decoded) in enumerate(steps, start=lo):
+            if j < m - 1 or j == m:  # the run's last sample, or the end check after sample m-1
+                row[j + 1 if j < m else m] = decoded
         cost.append(row)
     # best[hi]: (largest run cost, number of runs, cuts) covering indices[:hi]
     best = {hi: (cost[0][hi], 1, [0]) for hi in cost[0]}
