@@ -54,7 +54,7 @@ def heatmap(
         raise ValueError(f"unknown colormap {colormap!r}: expected one of {sorted(maps)}")
     if np.ndim(mask) != 2:
         raise ValueError(f"mask must be [h, w], got shape {np.shape(mask)}")
-    up = np.clip(upsample_mask(mask, size, offset), 0.0, 1.0, out=None)
+    up = np.clip(upsample_mask(mask, size, offset), 0.0, 1.0)
     np.nan_to_num(up, copy=False)
     up *= 255
     bgr = cv2.applyColorMap(up.astype(np.uint8), maps[colormap])
