@@ -125,10 +125,11 @@ def _between(a: Box, b: Box) -> list[Box]:
 
 
 def _segments(out: AttentionOutput, params: LocalizeParams, prob: float = 1.0):
+    """``params``: already resolved for ``out`` (:meth:`LocalizeParams.for_output`)."""
     return segments_from_importance(
         out.frame_importance,
         out.timestamps,
-        params.for_output(out),
+        params,
         prob=prob,
         frame_time=1.0 / out.fps if out.fps > 0 else 0.0,
     )

@@ -90,10 +90,14 @@ class LocalizeParams:
         """The threshold in use: ``threshold``, or the paper's 0.5 when it is unset."""
         return PAPER_THRESHOLD if self.threshold is None else float(self.threshold)
 
+    def with_default(self, threshold: float | None) -> LocalizeParams:
+        """These parameters with ``threshold`` set: the one given here, else ``threshold`` (one
+        that maps or a model carry), else the paper's 0.5."""
+        if self.threshold is not None:
+            return self
+        return replace(self, threshold=PAPER_THRESHOLD if threshold is None else float(threshold))
+
     def for_output(self, out) -> LocalizeParams:
         """These parameters with ``threshold`` set for the maps ``out``: the one given, else
         the one ``out`` carries (its model's), else the paper's 0.5."""
-        if self.threshold is not None:
-            return self
-        thr = getattr(out, "threshold", None)
-        return replace(self, threshold=PAPER_THRESHOLD if thr is None else float(thr))
+        return self.with_default(getattr(out, "threshold", None))

@@ -34,7 +34,6 @@ import numpy as np
 from attnviz.errors import AttnvizError, ParameterError
 from attnviz.io.atomic import output_dir
 from attnviz.localize import (
-    PAPER_THRESHOLD,
     LocalizeParams,
     mask_to_box,
     normalise_importance,
@@ -101,10 +100,7 @@ def _check_precision(precision: str) -> None:
 def model_params(params: LocalizeParams, model) -> LocalizeParams:
     """``params`` with an unset ``threshold`` set to the one ``model`` was built for (its
     checkpoint's ``localize.threshold``), else the paper's 0.5."""
-    if params.threshold is not None:
-        return params
-    thr = getattr(model, "localize_threshold", None)
-    return params.replace(threshold=PAPER_THRESHOLD if thr is None else float(thr))
+    return params.with_default(getattr(model, "localize_threshold", None))
 
 
 def load_model(checkpoint: str | os.PathLike[str] | None, device: str = "cpu"):
