@@ -258,10 +258,7 @@ def _map_columns(
     """One method's mAP columns of the table (at the paper's threshold, and the best threshold
     of the sweep); appends its rows of ``map.csv`` and ``sweep.csv``. An unset threshold is the
     one the method's maps carry (the attention model's own), else the paper's 0.5."""
-    if outs:
-        params = params.for_output(outs[0])
-    else:
-        params = params.replace(threshold=params.threshold_value)
+    params = params.with_default(outs[0].threshold if outs else None)
     row: dict[str, float] = {"threshold": float(params.threshold)}
 
     def sweep(metric: str, name: str, gt, **kw) -> None:
